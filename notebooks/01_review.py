@@ -1,0 +1,74 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Review report
+#
+# Executed by papermill for one run (`slr run`); every number below is computed from the run's
+# tables (`works`, `decisions`, `codes`, `prisma`), never typed.
+
+# %% tags=["parameters"]
+protocol_path = "protocols/rural-community-business.yaml"
+run_dir = "outputs/rural-community-business/latest"
+
+# %%
+import pandas as pd
+from IPython.display import Markdown, display
+
+import slr
+from slr import report
+
+pd.set_option("display.max_colwidth", None)
+protocol = slr.load_protocol(protocol_path)
+run = slr.read_run(run_dir)
+display(Markdown(report.summary_markdown(protocol, run)))
+
+# %% [markdown]
+# ## Sources
+
+# %%
+display(report.sources_table(run))
+
+# %% [markdown]
+# ## PRISMA 2020 flow
+
+# %%
+display(report.prisma_table(run))
+
+# %% [markdown]
+# ## Eligibility criteria
+
+# %%
+display(report.criteria_table(protocol, run))
+
+# %% [markdown]
+# ## Findings by research question
+# Themes of the codebook found in the included works, with the evidence behind each.
+
+# %%
+display(Markdown(report.group_heading(protocol, "potential")))
+display(report.theme_table(protocol, run, "potential"))
+
+# %%
+display(Markdown(report.group_heading(protocol, "challenge")))
+display(report.theme_table(protocol, run, "challenge"))
+
+# %%
+display(Markdown(report.group_heading(protocol, "strategy")))
+display(report.theme_table(protocol, run, "strategy"))
+
+# %% [markdown]
+# ## What the records carry
+# Fields available to screening and coding in this run (canonical records).
+
+# %%
+display(report.coverage_table(run))

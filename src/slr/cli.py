@@ -1,0 +1,206 @@
+"""The ``slr`` command line: ``run``, ``harvest``, ``import``, ``status``.
+
+Every failure exits non-zero with one line on stderr saying what went wrong (``--debug`` shows
+the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from slr.errors import SlrError
+
+logger = logging.getLogger("slr")
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _steps(desc: str, quiet: bool):
+    """A progress bar over a run's named steps (tqdm, on stderr)."""
+    bar = tqdm(total=None, desc=desc, unit="step", disable=quiet, leave=False, file=sys.stderr)
+
+    def step(message: str) -> None:
+        bar.set_postfix_str(message)
+        bar.update(1)
+
+    return bar, step
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from slr.pipeline import run_review
+    from slr.protocol import load_protocol
+
+    protocol = load_protocol(args.protocol)
+    bar, step = _steps(f"slr run {protocol.review.id}", args.quiet)
+    try:
+        result = run_review(
+            protocol,
+            add_sources=args.add_source or (),
+            run_id=args.run_id,
+            notebook=not args.no_report,
+            progress=step,
+        )
+    finally:
+        bar.close()
+    c = result.counts
+    _out(
+        f"{protocol.review.id}: {c['identified']} records identified, {c['duplicates']} duplicates, "
+        f"{c['screened']} screened, {c['reports_assessed']} reports assessed, {c['included']} included"
+    )
+    _out(f"tables: {result.run_dir}")
+    if result.report:
+        _out(f"report: {result.report}")
+    return 0
+
+
+def cmd_harvest(args: argparse.Namespace) -> int:
+    from slr.harvest import HarvestSettings, harvest
+    from slr.protocol import load_protocol
+
+    protocol = load_protocol(args.protocol)
+    settings = HarvestSettings.from_env(base_url=args.base_url)
+    bars: dict[str, tqdm] = {}
+
+    def progress(source_id: str, n: int, total: int | None) -> None:
+        bar = bars.get(source_id)
+        if bar is None:
+            bar = bars[source_id] = tqdm(
+                total=total, desc=source_id, unit="work", disable=args.quiet, file=sys.stderr
+            )
+        bar.total = total
+        bar.update(n - bar.n)
+
+    try:
+        manifests = harvest(protocol, sources=args.source, settings=settings, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    for m in manifests:
+        check = "matches" if m["count_matches"] else f"differs from meta.count {m['meta_count']}"
+        _out(
+            f"{m['source_id']}: {m['n_unique']} works in {len(m['pages'])} pages ({check}); "
+            f"frozen in {protocol.corpus_dir / 'openalex' / m['source_id']}"
+        )
+    if not manifests:
+        _out("the protocol has no OpenAlex sources")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from slr.pipeline import import_file
+    from slr.protocol import load_protocol
+
+    protocol = load_protocol(args.protocol)
+    entry = import_file(
+        protocol, args.file, source_id=args.id, format=args.format, prisma_group=args.prisma_group
+    )
+    _out(
+        f"imported {entry['n_records']} records ({entry['format']}) as source {entry['id']!r}: "
+        f"{protocol.corpus_dir / entry['path']}"
+    )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from slr.io import read_table
+    from slr.pipeline import compute_corpus_status, latest_run
+    from slr.protocol import load_protocol
+    from slr.schema import PRISMA
+
+    protocol = load_protocol(args.protocol)
+    _out(f"review {protocol.review.id}, protocol {protocol.version}")
+    _out("\ncorpus:")
+    _out(compute_corpus_status(protocol).to_string(index=False))
+    run = latest_run(protocol)
+    if run is None:
+        _out("\nno run yet: `slr run " + str(args.protocol) + "`")
+        return 0
+    prisma = read_table(run / "prisma.csv", PRISMA)
+    _out(f"\nlatest run {run.name}:")
+    _out(prisma[["label", "n"]].to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="slr",
+        description="Systematic literature reviews as code: harvest, screen, code, report.",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = p.add_subparsers(dest="command", metavar="VERB", required=True)
+
+    r = sub.add_parser("run", help="run the review offline from the frozen corpus into outputs/")
+    r.add_argument("protocol", type=Path, help="the protocol YAML")
+    r.add_argument(
+        "--add-source",
+        action="append",
+        metavar="PATH",
+        help="a RIS/BibTeX/CSV/OpenAlex file added to this run only (repeatable)",
+    )
+    r.add_argument("--run-id", help="name of the run folder (default: the UTC time)")
+    r.add_argument("--no-report", action="store_true", help="tables only, no notebook/report")
+    r.set_defaults(func=cmd_run)
+
+    h = sub.add_parser(
+        "harvest", help="fetch the protocol's OpenAlex sources (online) into corpus/"
+    )
+    h.add_argument("protocol", type=Path)
+    h.add_argument("--source", action="append", help="only this source id (repeatable)")
+    h.add_argument("--base-url", help="OpenAlex base URL (default: $SLR_OPENALEX_URL or the API)")
+    h.set_defaults(func=cmd_harvest)
+
+    i = sub.add_parser("import", help="add a RIS/BibTeX/CSV/OpenAlex file to the frozen corpus")
+    i.add_argument("protocol", type=Path)
+    i.add_argument("file", type=Path)
+    i.add_argument("--id", help="source id (default: import-<file name>)")
+    i.add_argument("--format", default="auto", help="file format (default: detect)")
+    i.add_argument("--prisma-group", default="other", help="PRISMA group (default: other)")
+    i.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("status", help="counts per stage: corpus and latest run")
+    s.add_argument("protocol", type=Path)
+    s.set_defaults(func=cmd_status)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="slr: %(levelname)s: %(message)s",
+    )
+    try:
+        return args.func(args)
+    except SlrError as e:
+        if args.debug:
+            raise
+        sys.stderr.write(f"slr: error: {_one_line(e)}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("slr: interrupted; saved pages and tables are kept\n")
+        return 130
+    except Exception as e:  # an unexpected failure still ends in one line and a non-zero code
+        if args.debug:
+            raise
+        sys.stderr.write(
+            f"slr: internal error: {type(e).__name__}: {_one_line(e)} (rerun with --debug)\n"
+        )
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

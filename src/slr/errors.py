@@ -1,0 +1,30 @@
+"""The errors slr raises: one small hierarchy, messages that name the bad value and the fix."""
+
+from __future__ import annotations
+
+
+class SlrError(Exception):
+    """Base class: every error slr raises on purpose is one of these.
+
+    The command line prints ``str(error)`` on one line and exits non-zero.
+    """
+
+
+class ProtocolError(SlrError):
+    """The protocol YAML is missing, unparsable or invalid."""
+
+
+class SourceError(SlrError):
+    """A source file cannot be read: names the file, the line or record, and the problem."""
+
+
+class HarvestError(SlrError):
+    """An OpenAlex harvest failed; pages already saved are kept for a resume."""
+
+
+class SchemaError(SlrError):
+    """A table does not match its written contract (see ``slr.schema``)."""
+
+
+class RunError(SlrError):
+    """A pipeline run cannot go on (missing inputs, failed notebook, …)."""

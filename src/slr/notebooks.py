@@ -1,0 +1,81 @@
+"""Execute jupytext notebooks with papermill and render them to HTML.
+
+Notebooks are committed as jupytext percent-format text (``notebooks/NN_name.py``); papermill
+executes them in memory (no ``.ipynb`` is committed) with the ``parameters`` cell overridden,
+and writes the executed notebook to the run folder, even when a cell fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from slr.errors import RunError
+from slr.io import write_text
+
+logger = logging.getLogger(__name__)
+
+KERNEL = "python3"
+
+
+def execute_notebook(
+    source: Path,
+    output: Path,
+    parameters: dict[str, Any],
+    *,
+    cwd: Path,
+    progress: bool = False,
+) -> Path:
+    """Run ``source`` (a jupytext ``.py`` notebook) into ``output`` (``.ipynb``) with papermill.
+
+    Raises :class:`RunError` naming the notebook and the failing cell; the executed notebook,
+    with the error in it, is still written to ``output``.
+    """
+    import jupytext
+    import papermill as pm
+
+    nb = jupytext.read(source)
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    env_before = os.environ.get("PYDEVD_DISABLE_FILE_VALIDATION")
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # quiets a debugger warning in kernels
+    try:
+        pm.execute_notebook(
+            nb,
+            str(output),
+            parameters=parameters,
+            kernel_name=KERNEL,
+            cwd=str(cwd),
+            progress_bar=progress,
+            log_output=False,
+            # ipykernel 7 warns on stderr that loopback TCP is unencrypted; the kernel only
+            # listens on 127.0.0.1, so keep its log to errors
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    except pm.PapermillExecutionError as e:
+        raise RunError(
+            f"notebook {source.name} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
+            f"the partial notebook is saved at {output}"
+        ) from e
+    finally:
+        if env_before is None:
+            os.environ.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)
+    return output
+
+
+def render_html(notebook: Path, output: Path, *, show_code: bool = False) -> Path:
+    """Render an executed notebook to one self-contained HTML file (code hidden by default)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook, as_version=4)
+    exporter = HTMLExporter(
+        exclude_input=not show_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    return write_text(output, body)

@@ -1,0 +1,458 @@
+"""Load and validate a review protocol (one YAML file) into frozen objects.
+
+The protocol is data: questions, sources, criteria, codebook and seeds. It is validated on load;
+an invalid protocol raises :class:`~slr.errors.ProtocolError` naming the field, the bad value and
+the valid options. Its hash (:attr:`Protocol.hash`) goes into every output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from slr.errors import ProtocolError
+
+CRITERION_ID = r"^(IC|EC)[1-9][0-9]*$"
+THEME_ID = r"^[A-Z][A-Z0-9]{0,3}[0-9]{2}$"
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+
+GROUPS = ("potential", "challenge", "strategy")
+STAGES = ("automation", "title_abstract", "eligibility")
+PRISMA_GROUPS = ("databases", "registers", "websites", "organisations", "citations", "other")
+FILE_FORMATS = (
+    "auto",
+    "ris",
+    "bibtex",
+    "asreview-csv",
+    "openalex-json",
+    "openalex-jsonl",
+    "openalex-snapshot",
+    "records-jsonl",
+)
+# The normalised document types (OpenAlex's vocabulary); see slr.normalise.TYPE_ALIASES.
+WORK_TYPES = (
+    "article",
+    "review",
+    "book",
+    "book-chapter",
+    "conference-paper",
+    "dissertation",
+    "report",
+    "preprint",
+    "dataset",
+    "editorial",
+    "erratum",
+    "letter",
+    "paratext",
+    "retraction",
+    "other",
+)
+TEXT_FIELDS = ("title", "title_alt", "abstract", "abstract_alt", "keywords", "topics")
+
+# Fields a harvest asks OpenAlex for (``select``): what the works table stores.
+DEFAULT_SELECT = (
+    "id",
+    "doi",
+    "title",
+    "display_name",
+    "publication_year",
+    "publication_date",
+    "language",
+    "type",
+    "primary_location",
+    "authorships",
+    "keywords",
+    "primary_topic",
+    "topics",
+    "cited_by_count",
+    "referenced_works",
+    "abstract_inverted_index",
+    "is_retracted",
+    "ids",
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Review(_Frozen):
+    id: Annotated[str, Field(pattern=SLUG)]
+    title: str
+    version: str = "1.0.0"
+    description: str = ""
+    questions: dict[str, str]
+    groups: dict[Literal["potential", "challenge", "strategy"], str] = Field(
+        default_factory=lambda: {"potential": "RQ1", "challenge": "RQ2", "strategy": "RQ3"}
+    )
+
+    @model_validator(mode="after")
+    def _groups_name_questions(self) -> Review:
+        for group, rq in self.groups.items():
+            if rq not in self.questions:
+                raise ValueError(
+                    f"groups.{group} names question {rq!r}, which is not one of the "
+                    f"questions; valid options: {', '.join(self.questions)}"
+                )
+        return self
+
+
+class OpenAlexSource(_Frozen):
+    id: Annotated[str, Field(pattern=SLUG)]
+    type: Literal["openalex"]
+    description: str = ""
+    search: str | None = None
+    filter: dict[str, str | int | bool | list[str | int]] = Field(default_factory=dict)
+    include_xpac: bool = True
+    select: tuple[str, ...] = DEFAULT_SELECT
+    prisma_group: Literal[PRISMA_GROUPS] = "databases"  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _has_query(self) -> OpenAlexSource:
+        if not self.search and not self.filter:
+            raise ValueError("an openalex source needs `search`, `filter` or both")
+        return self
+
+
+class FileSource(_Frozen):
+    """A file of records. ``per_query``: the file lists each work once with the queries that
+    found it (``found_by``); identification counts one record per query hit, and the repeats
+    are then marked as duplicates like any others."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    type: Literal["file"]
+    description: str = ""
+    path: str
+    format: Literal[FILE_FORMATS] = "auto"  # type: ignore[valid-type]
+    enrich_from: str | None = None
+    per_query: bool = False
+    prisma_group: Literal[PRISMA_GROUPS] = "other"  # type: ignore[valid-type]
+
+
+Source = Annotated[OpenAlexSource | FileSource, Field(discriminator="type")]
+
+
+class YearRule(_Frozen):
+    kind: Literal["year"]
+    min: int | None = None
+    max: int | None = None
+
+
+class LanguageRule(_Frozen):
+    kind: Literal["language"]
+    allowed: tuple[str, ...]
+
+
+class TypeRule(_Frozen):
+    kind: Literal["type"]
+    excluded: tuple[Literal[WORK_TYPES], ...]  # type: ignore[valid-type]
+
+
+class RetractedRule(_Frozen):
+    kind: Literal["retracted"]
+
+
+class TopicRule(_Frozen):
+    """A boolean term query: at least one term of *every* block must occur in ``fields``."""
+
+    kind: Literal["topic"]
+    fields: tuple[Literal[TEXT_FIELDS], ...] = TEXT_FIELDS  # type: ignore[valid-type]
+    all_of: dict[str, tuple[str, ...]]
+
+    @field_validator("all_of")
+    @classmethod
+    def _blocks_not_empty(cls, v: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        if not v:
+            raise ValueError("all_of needs at least one block of terms")
+        for name, terms in v.items():
+            if not terms:
+                raise ValueError(f"block {name!r} has no terms")
+        return v
+
+
+class CodebookRule(_Frozen):
+    """Eligible when the work's text carries evidence for at least ``min_themes`` themes."""
+
+    kind: Literal["codebook"]
+    min_themes: int = 1
+
+
+Rule = Annotated[
+    YearRule | LanguageRule | TypeRule | RetractedRule | TopicRule | CodebookRule,
+    Field(discriminator="kind"),
+]
+
+
+class Criterion(_Frozen):
+    id: Annotated[str, Field(pattern=CRITERION_ID)]
+    label: str
+    description: str = ""
+    stage: Literal[STAGES] = "title_abstract"  # type: ignore[valid-type]
+    rule: Rule | None = None
+
+    @property
+    def kind(self) -> str:
+        """``inclusion`` for IC…, ``exclusion`` for EC…."""
+        return "inclusion" if self.id.startswith("IC") else "exclusion"
+
+
+class Terms(_Frozen):
+    en: tuple[str, ...] = ()
+    id: tuple[str, ...] = ()
+
+
+class Theme(_Frozen):
+    id: Annotated[str, Field(pattern=THEME_ID)]
+    group: Literal[GROUPS]  # type: ignore[valid-type]
+    label: str
+    definition: str
+    terms: Terms
+    exclude_terms: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> Theme:
+        if not self.terms.en and not self.terms.id:
+            raise ValueError(f"theme {self.id} needs English or Indonesian indicator terms")
+        return self
+
+
+class Screening(_Frozen):
+    reviewer: str = "slr-rules"
+    automate: tuple[str, ...] | None = None
+
+
+class Protocol(_Frozen):
+    review: Review
+    sources: tuple[Source, ...]
+    criteria: tuple[Criterion, ...]
+    screening: Screening = Screening()
+    codebook: tuple[Theme, ...]
+    seed: int = 42
+
+    # set by load_protocol, not by the YAML
+    path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Protocol:
+        _unique("sources", [s.id for s in self.sources])
+        _unique("criteria", [c.id for c in self.criteria])
+        _unique("codebook", [t.id for t in self.codebook])
+        known = {c.id: c for c in self.criteria}
+        for i, cid in enumerate(self.screening.automate or ()):
+            if cid not in known:
+                raise ValueError(
+                    f"screening.automate[{i}]: unknown criterion {cid!r}; "
+                    f"valid options: {', '.join(known)}"
+                )
+            if known[cid].rule is None:
+                raise ValueError(
+                    f"screening.automate[{i}]: criterion {cid} has no `rule`, so it cannot be "
+                    f"automated; criteria with rules: "
+                    f"{', '.join(c.id for c in self.criteria if c.rule) or 'none'}"
+                )
+        return self
+
+    # ------------------------------------------------------------------ derived facts
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the validated protocol's canonical JSON (comments and layout ignored)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    @property
+    def version(self) -> str:
+        """``<review.version>+<first 12 hex of the hash>``: what every decision row carries."""
+        return f"{self.review.version}+{self.hash[:12]}"
+
+    @property
+    def root(self) -> Path:
+        """The project folder: relative paths in the protocol resolve against it.
+
+        For ``<root>/protocols/<review>.yaml`` it is ``<root>``; otherwise the protocol's folder.
+        """
+        if self.path is None:
+            return Path.cwd()
+        folder = self.path.resolve().parent
+        return folder.parent if folder.name == "protocols" else folder
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.root / "corpus" / self.review.id
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.root / "outputs" / self.review.id
+
+    def resolve(self, path: str | Path) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    def automated_criteria(self) -> list[Criterion]:
+        """The criteria applied by rule screening, in order."""
+        by_id = {c.id: c for c in self.criteria}
+        if self.screening.automate is not None:
+            return [by_id[cid] for cid in self.screening.automate]
+        return [c for c in self.criteria if c.rule is not None]
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise ProtocolError(
+            f"unknown criterion {criterion_id!r}; valid options: "
+            f"{', '.join(c.id for c in self.criteria)}"
+        )
+
+    def themes(self, group: str | None = None) -> list[Theme]:
+        if group is not None and group not in GROUPS:
+            raise ProtocolError(
+                f"unknown theme group {group!r}; valid options: {', '.join(GROUPS)}"
+            )
+        return [t for t in self.codebook if group is None or t.group == group]
+
+
+def _unique(field: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i, x in enumerate(ids):
+        if x in seen:
+            raise ValueError(f"{field}[{i}]: id {x!r} is used twice; ids must be unique")
+        seen.add(x)
+
+
+# ---------------------------------------------------------------------- loading
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Read, parse and validate a protocol file.
+
+    Raises
+    ------
+    ProtocolError
+        The file is missing, is not YAML, or does not validate. The message names the file,
+        the field path (``criteria[2].rule.min``), the bad value and the valid options.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ProtocolError(f"protocol file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ProtocolError(f"{path}:{where}: not valid YAML: {problem}") from e
+    return parse_protocol(data, path=path)
+
+
+def parse_protocol(data: Any, *, path: Path | None = None) -> Protocol:
+    """Validate an already-parsed protocol mapping (see :func:`load_protocol`)."""
+    where = str(path) if path else "protocol"
+    if not isinstance(data, dict):
+        raise ProtocolError(
+            f"{where}: expected a mapping with keys {', '.join(_keys(Protocol))}, "
+            f"got {type(data).__name__}"
+        )
+    try:
+        protocol = Protocol.model_validate(data)
+    except ValidationError as e:
+        raise ProtocolError(f"{where}: " + "; ".join(_describe(err) for err in e.errors())) from e
+    return protocol.model_copy(update={"path": path.resolve() if path else None})
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    return [k for k in model.model_fields if k != "path"]
+
+
+_UNION_MODELS: dict[str, dict[str, type[BaseModel]]] = {
+    "type": {"openalex": OpenAlexSource, "file": FileSource},
+    "kind": {
+        "year": YearRule,
+        "language": LanguageRule,
+        "type": TypeRule,
+        "retracted": RetractedRule,
+        "topic": TopicRule,
+        "codebook": CodebookRule,
+    },
+}
+
+
+def _model_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, str]:
+    """Walk ``loc`` from Protocol down; return the model holding the last key and a dotted path."""
+    model: type[BaseModel] | None = Protocol
+    parts: list[str] = []
+    for i, key in enumerate(loc):
+        if isinstance(key, int):
+            parts[-1] = f"{parts[-1]}[{key}]" if parts else f"[{key}]"
+            continue
+        if model is None:
+            parts.append(str(key))
+            continue
+        if key not in model.model_fields:
+            # a discriminated-union tag (e.g. 'openalex') sits in loc between list index and field
+            for table in _UNION_MODELS.values():
+                if key in table:
+                    model = table[key]
+                    break
+            else:
+                if i == len(loc) - 1:
+                    parts.append(str(key))
+                    return model, ".".join(parts)
+                model = None
+                parts.append(str(key))
+            continue
+        parts.append(str(key))
+        if i == len(loc) - 1:
+            return model, ".".join(parts)
+        model = _inner_model(model.model_fields[key].annotation)
+    return model, ".".join(parts)
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = tuple(err.get("loc", ()))
+    kind = err.get("type", "")
+    model, dotted = _model_at(loc)
+    dotted = dotted or "(top level)"
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        valid = ", ".join(_keys(model)) if model else "see the documentation"
+        return f"{dotted}: unknown key; valid keys: {valid}"
+    if kind == "missing":
+        return f"{dotted}: required field is missing"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        ctx = err.get("ctx", {})
+        tag = ctx.get("discriminator", "").strip("'")
+        options = ", ".join(_UNION_MODELS.get(tag, {})) or ctx.get("expected_tags", "")
+        bad = ctx.get("tag")
+        what = f"{tag} {bad!r} is not valid" if bad is not None else f"`{tag}` is missing"
+        return f"{dotted}: {what}; valid options: {options}"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"{dotted}: {value!r} is not valid; valid options: {expected}"
+    if kind == "string_pattern_mismatch":
+        pattern = err.get("ctx", {}).get("pattern", "")
+        hint = {
+            CRITERION_ID: "IC1, IC2 … for inclusion, EC1, EC2 … for exclusion",
+            THEME_ID: "an upper-case prefix and two digits, e.g. P01, C03, S12",
+            SLUG: "lower-case letters, digits and dashes",
+        }.get(pattern, f"pattern {pattern}")
+        return f"{dotted}: {value!r} is not a valid id; expected {hint}"
+    if kind == "value_error":
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        return f"{dotted}: {msg}" if dotted != "(top level)" else msg
+    return f"{dotted}: {err.get('msg')} (got {value!r})"

@@ -1,0 +1,82 @@
+"""What the report notebook displays: thin presentation over :mod:`slr.synthesis`.
+
+Every function takes the protocol and/or a run (as read by :func:`slr.io.read_run`) and returns
+a Markdown string or a styled table; nothing here computes a number the tables do not hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from slr import synthesis
+from slr.protocol import Protocol
+
+Run = dict[str, Any]
+
+_TABLE_STYLE = [
+    {"selector": "td", "props": "text-align: left; vertical-align: top; white-space: pre-wrap;"},
+    {"selector": "th", "props": "text-align: left;"},
+]
+
+
+def _style(df: pd.DataFrame) -> Styler:
+    return df.style.hide(axis="index").set_table_styles(_TABLE_STYLE)
+
+
+def summary_markdown(protocol: Protocol, run: Run) -> str:
+    meta = run["meta"]
+    counts = meta["prisma"]
+    questions = "\n".join(f"- **{k}** {v}" for k, v in protocol.review.questions.items())
+    sources = ", ".join(
+        f"{s['source_id']} ({s['status']}, {s['n_records']})" for s in meta["sources"]
+    )
+    extra = (
+        f"\n\nAdded to this run only (`--add-source`): {', '.join(meta['added_sources'])}."
+        if meta.get("added_sources")
+        else ""
+    )
+    return (
+        f"# {protocol.review.title}\n\n{protocol.review.description}\n\n{questions}\n\n"
+        f"Run `{meta['run_id']}` started {meta['started_at']}, protocol version "
+        f"`{meta['protocol_version']}` (SHA-256 `{meta['protocol_hash'][:16]}…`), slr "
+        f"{meta['slr_version']}.\n\n"
+        f"**{counts['identified']}** records identified ({sources}); "
+        f"**{counts['duplicates']}** duplicates marked; **{counts['screened']}** screened; "
+        f"**{counts['included']}** studies included.{extra}"
+    )
+
+
+def sources_table(run: Run) -> Styler:
+    df = run["sources"][
+        ["source_id", "kind", "prisma_group", "status", "n_records", "fields", "note"]
+    ]
+    return _style(df.fillna(""))
+
+
+def prisma_table(run: Run) -> Styler:
+    df = run["prisma"][["section", "label", "n"]].rename(columns={"label": "box"})
+    return _style(df)
+
+
+def criteria_table(protocol: Protocol, run: Run) -> Styler:
+    return _style(synthesis.compute_criteria_table(protocol, run["decisions"]))
+
+
+def group_heading(protocol: Protocol, group: str) -> str:
+    rq = protocol.review.groups.get(group, "")
+    question = protocol.review.questions.get(rq, "")
+    return f"### {rq}: {group}s\n\n{question}"
+
+
+def theme_table(protocol: Protocol, run: Run, group: str) -> Styler:
+    df = synthesis.compute_theme_table(
+        run["works"], run["decisions"], run["codes"], protocol, group
+    )
+    return _style(df).format({"share": "{:.0%}"})
+
+
+def coverage_table(run: Run) -> Styler:
+    return _style(synthesis.compute_field_coverage(run["works"])).format({"share": "{:.0%}"})

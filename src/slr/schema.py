@@ -1,0 +1,234 @@
+"""Table contracts: every table slr writes or reads, its columns and their types, in one place.
+
+A contract is checked where a table is written and where it is read (:func:`validate`), and
+:func:`conform` turns a freshly built frame into the contract's dtypes. In memory, ``str``
+columns are pandas strings with ``NA`` for missing, ``int`` columns are ``Int64``, ``list``
+columns hold Python lists of strings (never ``None``: an empty list means "none").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+import pyarrow as pa
+
+from slr.errors import SchemaError
+
+Kind = Literal["str", "int", "float", "bool", "list"]
+
+_ARROW: dict[str, pa.DataType] = {
+    "str": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "list": pa.list_(pa.string()),
+}
+_PANDAS: dict[str, str] = {"str": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = False  # no missing values allowed
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()  # columns that together identify a row (unique)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(
+            [pa.field(c.name, _ARROW[c.kind], nullable=not c.required) for c in self.columns]
+        )
+
+    def empty(self) -> pd.DataFrame:
+        return conform(pd.DataFrame({c.name: [] for c in self.columns}), self)
+
+
+WORKS = Contract(
+    "works",
+    (
+        Column("work_id", "str", True, "the key: OpenAlex short ID (W…) or a derived ID (R…)"),
+        Column("source_id", "str", True, "the protocol source (or import) the record came from"),
+        Column(
+            "source_format", "str", True, "ris, bibtex, asreview-csv, openalex-*, records-jsonl"
+        ),
+        Column("source_record", "str", True, "where in the source: file and line/record"),
+        Column("openalex_id", "str", doc="W… when known"),
+        Column("doi", "str", doc="normalised: lower case, no https://doi.org/ prefix"),
+        Column("title", "str"),
+        Column("title_alt", "str", doc="the other-language title, when the source shows one"),
+        Column("abstract", "str"),
+        Column("abstract_alt", "str", doc="the other-language abstract, when shown"),
+        Column("publication_year", "int"),
+        Column("publication_date", "str"),
+        Column("language", "str", doc="ISO 639-1"),
+        Column("type", "str", doc="normalised document type (slr.protocol.WORK_TYPES)"),
+        Column("type_source", "str", doc="the document type as the source gave it"),
+        Column("venue", "str"),
+        Column("authors", "list"),
+        Column("institution_countries", "list", doc="ISO 3166-1 alpha-2 codes"),
+        Column("keywords", "list"),
+        Column("topics", "list", doc="OpenAlex topics (display names)"),
+        Column("cited_by_count", "int"),
+        Column("referenced_works", "list"),
+        Column("url", "str"),
+        Column("other_urls", "list"),
+        Column("is_retracted", "bool"),
+        Column("found_by", "list", doc="queries that found the record, when the source says"),
+        Column(
+            "duplicate_of", "str", doc="work_id of the group's canonical record; NA if canonical"
+        ),
+        Column("duplicate_rule", "str", doc="why it was marked: openalex_id, doi, url, title, …"),
+        Column("filled_from", "str", doc="JSON {field: work_id} of fields filled from duplicates"),
+    ),
+    key=("work_id",),
+)
+
+DECISIONS = Contract(
+    "decisions",
+    (
+        Column("work_id", "str", True),
+        Column("stage", "str", True, doc="automation, title_abstract or eligibility"),
+        Column("decision", "str", True, doc="include, exclude or unsure"),
+        Column("criterion_id", "str", doc="IC…/EC… that decided it; several joined by '+'"),
+        Column("reason", "str"),
+        Column("reviewer", "str", True),
+        Column("decided_at", "str", True, doc="ISO 8601, UTC"),
+        Column("protocol_version", "str", True),
+    ),
+)
+
+CODES = Contract(
+    "codes",
+    (
+        Column("work_id", "str", True),
+        Column("theme_id", "str", True),
+        Column("evidence", "str", True, doc="the sentence or keyword that triggered the tag"),
+        Column("source_field", "str", True, doc="title, abstract, keywords, …"),
+        Column("method", "str", True, doc="e.g. terms: the matched term"),
+        Column("score", "float"),
+        Column("coder", "str", True),
+        Column("coded_at", "str", True),
+        Column("protocol_version", "str", True),
+    ),
+)
+
+PRISMA = Contract(
+    "prisma",
+    (
+        Column("section", "str", True, doc="identification, screening, included"),
+        Column("box", "str", True, doc="a stable key for the count"),
+        Column("label", "str", True),
+        Column("n", "int", True),
+    ),
+    key=("box",),
+)
+
+SOURCES = Contract(
+    "sources",
+    (
+        Column("source_id", "str", True),
+        Column("kind", "str", True, doc="openalex, file or import"),
+        Column("prisma_group", "str", True),
+        Column("status", "str", True, doc="read, not harvested, missing, …"),
+        Column("n_records", "int", True),
+        Column("path", "str"),
+        Column("sha256", "str"),
+        Column("fields", "str", doc="which optional fields the records carry (abstracts, …)"),
+        Column("note", "str"),
+    ),
+    key=("source_id",),
+)
+
+CONTRACTS = {c.name: c for c in (WORKS, DECISIONS, CODES, PRISMA, SOURCES)}
+
+
+def _as_list(v: object) -> list[str]:
+    if v is None or v is pd.NA:
+        return []
+    if isinstance(v, float) and v != v:  # NaN
+        return []
+    if isinstance(v, str):
+        return [v] if v else []
+    return [str(x) for x in v if x is not None and str(x) != ""]  # type: ignore[union-attr]
+
+
+def conform(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """Return ``df`` with exactly the contract's columns, in order, in the contract's dtypes.
+
+    Missing optional columns are added empty; extra columns raise (nothing is dropped silently).
+    """
+    extra = [c for c in df.columns if c not in contract.names]
+    if extra:
+        raise SchemaError(
+            f"{contract.name}: unexpected columns {extra}; the contract has {contract.names}"
+        )
+    out = {}
+    n = len(df)
+    for col in contract.columns:
+        if col.name not in df.columns:
+            if col.required:
+                raise SchemaError(f"{contract.name}: required column {col.name!r} is missing")
+            values: object = [[] for _ in range(n)] if col.kind == "list" else [None] * n
+        else:
+            values = df[col.name]
+        if col.kind == "list":
+            out[col.name] = pd.Series([_as_list(v) for v in values], dtype=object, index=df.index)
+        else:
+            s = pd.Series(values, index=df.index)
+            if col.kind == "str":
+                s = s.astype(object).where(pd.notna(s), None)
+                s = s.map(lambda v: v if v is None else str(v))
+            out[col.name] = s.astype(_PANDAS[col.kind])
+    return pd.DataFrame(out, index=df.index).reset_index(drop=True)
+
+
+def validate(df: pd.DataFrame, contract: Contract, *, where: str = "") -> pd.DataFrame:
+    """Check ``df`` against ``contract``: columns, dtypes, required values and key uniqueness.
+
+    Returns ``df`` unchanged; raises :class:`SchemaError` naming the table, the column and the
+    first offending row.
+    """
+    label = f"{contract.name}{f' ({where})' if where else ''}"
+    if list(df.columns) != contract.names:
+        missing = [c for c in contract.names if c not in df.columns]
+        extra = [c for c in df.columns if c not in contract.names]
+        raise SchemaError(
+            f"{label}: columns do not match the contract (missing {missing}, unexpected {extra})"
+        )
+    for col in contract.columns:
+        s = df[col.name]
+        if col.kind == "list":
+            bad = s.map(lambda v: not isinstance(v, list))
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                raise SchemaError(
+                    f"{label}: column {col.name!r} row {i} is not a list: {s.iloc[i]!r}"
+                )
+        elif str(s.dtype) != _PANDAS[col.kind]:
+            raise SchemaError(
+                f"{label}: column {col.name!r} has dtype {s.dtype}, the contract says {_PANDAS[col.kind]}"
+            )
+        if col.required:
+            missing_rows = s.isna() if col.kind != "list" else s.map(lambda v: v is None)
+            if missing_rows.any():
+                i = int(missing_rows.to_numpy().nonzero()[0][0])
+                raise SchemaError(f"{label}: required column {col.name!r} is empty in row {i}")
+    if contract.key and len(df):
+        dup = df.duplicated(list(contract.key), keep=False)
+        if dup.any():
+            first = df.loc[dup, list(contract.key)].iloc[0].to_dict()
+            raise SchemaError(f"{label}: key {contract.key} is not unique, e.g. {first}")
+    return df
