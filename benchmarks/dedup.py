@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from slr.dedupe import _same_text, duplicate_pairs, mark_duplicates
+from slr.dedupe import duplicate_pairs, mark_duplicates, same_text
 from slr.normalise import assign_work_ids, normalise_source, normalise_title
 from slr.sources import read_source
 
@@ -77,7 +77,7 @@ def _same_abstract(works: pd.DataFrame, ids: list[str], pairs: set) -> int:
     for p in pairs:
         a, b = (works["abstract"].iloc[pos[x]] for x in p)
         if isinstance(a, str) and isinstance(b, str):
-            n += _same_text(normalise_title(a)[:1000], normalise_title(b)[:1000])
+            n += same_text(normalise_title(a)[:1000], normalise_title(b)[:1000])
     return n
 
 
@@ -88,21 +88,15 @@ def _load(path: Path, fmt: str, id_column: str):
     return src, works, ids
 
 
-def run_screening_set(path: Path) -> dict:
-    src, works, ids = _load(path, "asreview-csv", "record_id")
-    links = [
-        (str(r.data["record_id"]), str(r.data["duplicate_record_id"]))
-        for r in src.records
-        if r.data.get("duplicate_record_id", "").strip()
-    ]
+def _evaluate(name: str, works: pd.DataFrame, ids: list[str], truth: set) -> tuple[dict, set]:
+    """Mark duplicates, score them against ``truth`` and exact-title matching, time the marking."""
     t0 = time.process_time()
     marked = mark_duplicates(works)
     cpu = time.process_time() - t0
     wid_to_rid = dict(zip(works["work_id"], ids, strict=True))
     pred = {frozenset(wid_to_rid[w] for w in p) for p in duplicate_pairs(marked)}
-    truth = _truth_pairs(links)
-    return {
-        "dataset": path.stem,
+    result = {
+        "dataset": name,
         "records": len(works),
         "true pairs": len(truth),
         "slr": _score(pred, truth),
@@ -111,6 +105,17 @@ def run_screening_set(path: Path) -> dict:
         "wrong": len(pred - truth),
         "same abstract": _same_abstract(works, ids, pred - truth),
     }
+    return result, pred
+
+
+def run_screening_set(path: Path) -> dict:
+    src, works, ids = _load(path, "asreview-csv", "record_id")
+    links = [
+        (str(r.data["record_id"]), str(r.data["duplicate_record_id"]))
+        for r in src.records
+        if r.data.get("duplicate_record_id", "").strip()
+    ]
+    return _evaluate(path.stem, works, ids, _truth_pairs(links))[0]
 
 
 def run_dedup_set(folder: Path) -> tuple[dict, list[str]]:
@@ -119,11 +124,7 @@ def run_dedup_set(folder: Path) -> tuple[dict, list[str]]:
         truth_rows = list(csv.DictReader(fh))
     kind = {t["record_id"]: t["kind"] for t in truth_rows}
     truth = _truth_pairs([(t["record_id"], t["duplicate_of"]) for t in truth_rows])
-    t0 = time.process_time()
-    marked = mark_duplicates(works)
-    cpu = time.process_time() - t0
-    wid_to_rid = dict(zip(works["work_id"], ids, strict=True))
-    pred = {frozenset(wid_to_rid[w] for w in p) for p in duplicate_pairs(marked)}
+    result, pred = _evaluate("dedup (rural, hard)", works, ids, truth)
 
     def pair_kind(p: frozenset) -> str:
         ks = sorted({kind[x] for x in p if x in kind})
@@ -139,16 +140,6 @@ def run_dedup_set(folder: Path) -> tuple[dict, list[str]]:
     for k in sorted(per_kind):
         c = per_kind[k]
         lines.append(f"{k:<8}{c['true']:>11}{c['found']:>7}{c['missed']:>8}{c['wrong merges']:>14}")
-    result = {
-        "dataset": "dedup (rural, hard)",
-        "records": len(works),
-        "true pairs": len(truth),
-        "slr": _score(pred, truth),
-        "exact title": _score(_exact_title_pairs(works, ids), truth),
-        "cpu s": cpu,
-        "wrong": len(pred - truth),
-        "same abstract": _same_abstract(works, ids, pred - truth),
-    }
     return result, lines
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from helpers import make_protocol  # noqa: E402
 from replay import ReplayServer  # noqa: E402
 
 from slr.harvest import HarvestSettings, harvest_source  # noqa: E402
-from slr.protocol import parse_protocol  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "openalex" / "works" / "works_351.jsonl"
 
@@ -38,29 +38,10 @@ def _works(n: int) -> list[dict]:
     return out
 
 
-def _protocol(folder: Path):
-    data = {
-        "review": {"id": "bench", "title": "t", "questions": {"RQ1": "a", "RQ2": "b", "RQ3": "c"}},
-        "sources": [{"id": "oa", "type": "openalex", "filter": {"publication_year": 2020}}],
-        "criteria": [{"id": "IC1", "label": "x"}],
-        "codebook": [
-            {
-                "id": "P01",
-                "group": "potential",
-                "label": "l",
-                "definition": "d",
-                "terms": {"en": ["x"]},
-            }
-        ],
-    }
-    (folder / "protocols").mkdir()
-    return parse_protocol(data, path=folder / "protocols" / "bench.yaml")
-
-
 def run(n: int, faults: bool) -> dict:
     works = _works(n)
     with tempfile.TemporaryDirectory() as tmp, ReplayServer() as server:
-        p = _protocol(Path(tmp))
+        p = make_protocol(Path(tmp), review_id="bench", filter={"publication_year": 2020})
         pages = math.ceil(n / 200)
         fail = {page: [429, 500] for page in range(2, pages + 1, 10)} if faults else {}
         server.add_listing(filter="publication_year:2020", works=works, fail_pages=fail)

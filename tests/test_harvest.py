@@ -7,32 +7,13 @@ from pathlib import Path
 
 import pytest
 from conftest import shared
+from helpers import make_protocol
 from replay import ReplayServer
 
 from slr.errors import HarvestError
 from slr.harvest import HarvestSettings, harvest, harvest_source, query_url, read_frozen
-from slr.protocol import parse_protocol
 
 pytestmark = pytest.mark.usefixtures("loopback_only")
-
-
-def _protocol(tmp_path: Path, **source) -> object:
-    data = {
-        "review": {"id": "h", "title": "t", "questions": {"RQ1": "a", "RQ2": "b", "RQ3": "c"}},
-        "sources": [{"id": "oa", "type": "openalex", **source}],
-        "criteria": [{"id": "IC1", "label": "x"}],
-        "codebook": [
-            {
-                "id": "P01",
-                "group": "potential",
-                "label": "l",
-                "definition": "d",
-                "terms": {"en": ["x"]},
-            }
-        ],
-    }
-    (tmp_path / "protocols").mkdir(exist_ok=True)
-    return parse_protocol(data, path=tmp_path / "protocols" / "h.yaml")
 
 
 def _settings(server: ReplayServer, **kw) -> HarvestSettings:
@@ -49,7 +30,7 @@ def _works_requests(server):
 
 
 def test_recorded_single_page_harvest_is_saved_unchanged(tmp_path, cassettes, loopback_only):
-    p = _protocol(tmp_path, filter={"openalex": "W3045921891|W3046863325"})
+    p = make_protocol(tmp_path, filter={"openalex": "W3045921891|W3046863325"})
     with ReplayServer(cassettes) as server:
         manifest = harvest_source(p.sources[0], p, settings=_settings(server))
     assert manifest["meta_count"] == 2 and manifest["n_unique"] == 2 and manifest["count_matches"]
@@ -69,7 +50,7 @@ def test_recorded_single_page_harvest_is_saved_unchanged(tmp_path, cassettes, lo
 
 
 def test_multi_page_harvest_pages_at_200_and_checks_the_count(tmp_path, works_351):
-    p = _protocol(tmp_path, filter={"publication_year": 2020})
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
     with ReplayServer() as server:
         server.add_listing(filter="publication_year:2020", works=works_351)
         manifest = harvest_source(p.sources[0], p, settings=_settings(server))
@@ -84,7 +65,7 @@ def test_multi_page_harvest_pages_at_200_and_checks_the_count(tmp_path, works_35
 
 def test_no_10000_cap(tmp_path):
     works = [{"id": f"https://openalex.org/W{n}", "title": f"work {n}"} for n in range(10_250)]
-    p = _protocol(tmp_path, search="village")
+    p = make_protocol(tmp_path, search="village")
     with ReplayServer() as server:
         server.add_listing(search="village", works=works)
         manifest = harvest_source(p.sources[0], p, settings=_settings(server))
@@ -93,7 +74,7 @@ def test_no_10000_cap(tmp_path):
 
 
 def test_429_and_500_are_retried(tmp_path, works_351):
-    p = _protocol(tmp_path, filter={"publication_year": 2020})
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
     with ReplayServer() as server:
         server.add_listing(
             filter="publication_year:2020", works=works_351, fail_pages={2: [429, 500, 503]}
@@ -106,7 +87,7 @@ def test_429_and_500_are_retried(tmp_path, works_351):
 
 
 def test_persistent_500_keeps_pages_and_resume_completes_without_duplicates(tmp_path, works_351):
-    p = _protocol(tmp_path, filter={"publication_year": 2020})
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
     with ReplayServer() as server:
         listing = server.add_listing(
             filter="publication_year:2020", works=works_351, per_page=200, fail_pages={2: [500] * 3}
@@ -140,7 +121,7 @@ def test_real_first_page_interruption_resume_and_count_check(
     (151 of them): the resumed harvest completes and reports that 351 ≠ meta.count 429."""
     from replay import _key
 
-    p = _protocol(
+    p = make_protocol(
         tmp_path,
         filter={
             "title_and_abstract.search": "biodiversity AND finance",
@@ -170,7 +151,7 @@ def test_real_first_page_interruption_resume_and_count_check(
 
 
 def test_truncated_page_is_an_error_and_the_rerun_resumes(tmp_path, works_351):
-    p = _protocol(tmp_path, filter={"publication_year": 2020})
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
     with ReplayServer() as server:
         server.add_listing(filter="publication_year:2020", works=works_351, truncate_page=2)
         with pytest.raises(HarvestError, match=r"oa: page 2 is not valid JSON .*1 pages kept"):
@@ -190,7 +171,7 @@ def test_truncated_page_is_an_error_and_the_rerun_resumes(tmp_path, works_351):
     ],
 )
 def test_recorded_400_errors_are_explained(tmp_path, cassettes, source, message):
-    p = _protocol(tmp_path, **source)
+    p = make_protocol(tmp_path, **source)
     with ReplayServer(cassettes) as server:
         if message is None:  # the select error is recorded for a singleton; serve its body
             body = json.loads(
@@ -214,7 +195,7 @@ def test_401_names_the_key_variable(tmp_path, cassettes):
             0
         ]["response"]["body_string"]
     )
-    p = _protocol(tmp_path, filter={"publication_year": 2020})
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
     with ReplayServer() as server:
         server.fail_next(401, body)
         with pytest.raises(
@@ -224,7 +205,7 @@ def test_401_names_the_key_variable(tmp_path, cassettes):
 
 
 def test_offline_fails_fast_and_keeps_the_frozen_corpus(tmp_path, works_351):
-    p = _protocol(tmp_path, filter={"publication_year": 2020})
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
     with ReplayServer() as server:
         server.add_listing(filter="publication_year:2020", works=works_351)
         harvest_source(p.sources[0], p, settings=_settings(server))
@@ -242,7 +223,7 @@ def test_offline_fails_fast_and_keeps_the_frozen_corpus(tmp_path, works_351):
 def test_secrets_are_sent_as_headers_and_never_written(tmp_path, works_351, monkeypatch):
     monkeypatch.setenv("OPENALEX_API_KEY", "sekrit-key-123")
     monkeypatch.setenv("OPENALEX_EMAIL", "reviewer@example.org")
-    p = _protocol(tmp_path, filter={"publication_year": 2020})
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
     with ReplayServer() as server:
         server.add_listing(filter="publication_year:2020", works=works_351)
         monkeypatch.setenv("SLR_OPENALEX_URL", server.url)
@@ -258,7 +239,7 @@ def test_secrets_are_sent_as_headers_and_never_written(tmp_path, works_351, monk
 
 
 def test_rerun_replaces_the_frozen_pages_and_tampering_is_detected(tmp_path, works_351):
-    p = _protocol(tmp_path, filter={"publication_year": 2020})
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
     with ReplayServer() as server:
         server.add_listing(filter="publication_year:2020", works=works_351[:150])
         harvest_source(p.sources[0], p, settings=_settings(server))
@@ -273,7 +254,7 @@ def test_rerun_replaces_the_frozen_pages_and_tampering_is_detected(tmp_path, wor
 
 
 def test_query_url_is_owned_by_slr(tmp_path):
-    p = _protocol(
+    p = make_protocol(
         tmp_path,
         search="gotong royong",
         filter={"publication_year": "2000-2026"},

@@ -128,7 +128,7 @@ def _numbers(title: str) -> frozenset[str]:
     return frozenset(t for t in title.split() if any(ch.isdigit() for ch in t) or t in _ORDINALS)
 
 
-def _same_text(a: str, b: str) -> bool:
+def same_text(a: str, b: str) -> bool:
     """Two abstracts that are the same text, give or take formatting or a truncation."""
     from rapidfuzz import fuzz
 
@@ -346,7 +346,7 @@ def _link_main_titles(groups: _Groups, recs: list[_Rec]) -> None:
             continue
         # companion papers share a main title ("…: economic evaluation"): when both records
         # carry an abstract, it must be the same text
-        if s.abstract and lg.abstract and not _same_text(s.abstract, lg.abstract):
+        if s.abstract and lg.abstract and not same_text(s.abstract, lg.abstract):
             continue
         by_short[short].append(long)
     for short, longs in by_short.items():

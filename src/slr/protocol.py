@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from slr.errors import ProtocolError
+from slr.sources import FORMATS as SOURCE_FORMATS
 
 CRITERION_ID = r"^(IC|EC)[1-9][0-9]*$"
 THEME_ID = r"^[A-Z][A-Z0-9]{0,3}[0-9]{2}$"
@@ -24,16 +25,7 @@ SLUG = r"^[a-z0-9][a-z0-9-]*$"
 GROUPS = ("potential", "challenge", "strategy")
 STAGES = ("automation", "title_abstract", "eligibility")
 PRISMA_GROUPS = ("databases", "registers", "websites", "organisations", "citations", "other")
-FILE_FORMATS = (
-    "auto",
-    "ris",
-    "bibtex",
-    "asreview-csv",
-    "openalex-json",
-    "openalex-jsonl",
-    "openalex-snapshot",
-    "records-jsonl",
-)
+FILE_FORMATS = ("auto", *SOURCE_FORMATS)
 # The normalised document types (OpenAlex's vocabulary); see slr.normalise.TYPE_ALIASES.
 WORK_TYPES = (
     "article",

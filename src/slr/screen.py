@@ -26,6 +26,7 @@ import pandas as pd
 
 from slr.errors import SlrError
 from slr.protocol import (
+    STAGES,
     CodebookRule,
     Criterion,
     LanguageRule,
@@ -39,7 +40,7 @@ from slr.schema import DECISIONS, conform
 from slr.text import compile_terms, find_terms
 
 DECISION_VALUES = ("include", "exclude", "unsure", "not_retrieved")
-STAGE_ORDER = ("automation", "title_abstract", "eligibility")
+STAGE_ORDER = STAGES  # automation → title_abstract → eligibility
 
 Verdict = tuple[bool | None, str]  # (excluded?, reason); None: could not be assessed
 
