@@ -34,7 +34,7 @@ import bisect
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -225,7 +225,14 @@ class _Groups:
         return True
 
 
-def _link_by_key(groups: _Groups, recs: list[_Rec], key, rule: str, *, check: bool) -> None:
+def _link_by_key(
+    groups: _Groups,
+    recs: list[_Rec],
+    key: Callable[[_Rec], Iterable[str | None]],
+    rule: str,
+    *,
+    check: bool,
+) -> None:
     buckets: dict[object, list[int]] = defaultdict(list)
     for r in recs:
         for k in key(r):
@@ -305,37 +312,46 @@ def mark_duplicates(works: pd.DataFrame, *, rules: Iterable[str] = RULES) -> pd.
     if "url" in rules:
         _link_by_key(groups, recs, lambda r: sorted(r.urls), "url", check=True)
     if "title" in rules:
-        by_title: dict[str, list[int]] = defaultdict(list)
-        for r in recs:
-            if len(r.title) >= 10:
-                by_title[r.title].append(r.i)
-        for members in by_title.values():
-            for x, i in enumerate(members):
-                for j in members[x + 1 :]:
-                    # a long identical title identifies a work even when databases disagree
-                    # on its year (online-first vs issue, re-indexing)
-                    long = len(recs[i].title) >= LONG_TITLE_CHARS
-                    if compatible(recs[i], recs[j], years=not long):
-                        groups.link(i, j, "title")
-        for a, b in _fuzzy_pairs(recs, FUZZY_MIN):
-            ra, rb = recs[a], recs[b]
-            if ra.numbers == rb.numbers and compatible(ra, rb):
-                groups.link(a, b, "title")
+        _link_titles(groups, recs)
     if "main-title" in rules:
         _link_main_titles(groups, recs)
     if "title-alt" in rules:
-        by_title = defaultdict(list)
-        for r in recs:
-            if r.title:
-                by_title[r.title].append(r.i)
-        for r in recs:
-            for i in by_title.get(r.alt, []) if r.alt else []:
-                if i != r.i and compatible(r, recs[i]):
-                    groups.link(r.i, i, "title-alt")
+        _link_alt_titles(groups, recs)
     if "translation" in rules:
         _link_translations(groups, recs)
 
     return _resolve(works, recs, groups)
+
+
+def _by_title(recs: list[_Rec], min_chars: int = 1) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = defaultdict(list)
+    for r in recs:
+        if len(r.title) >= min_chars:
+            out[r.title].append(r.i)
+    return out
+
+
+def _link_titles(groups: _Groups, recs: list[_Rec]) -> None:
+    for members in _by_title(recs, min_chars=10).values():
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                # a long identical title identifies a work even when databases disagree on its
+                # year (online-first vs issue, re-indexing)
+                long = len(recs[i].title) >= LONG_TITLE_CHARS
+                if compatible(recs[i], recs[j], years=not long):
+                    groups.link(i, j, "title")
+    for a, b in _fuzzy_pairs(recs, FUZZY_MIN):
+        ra, rb = recs[a], recs[b]
+        if ra.numbers == rb.numbers and compatible(ra, rb):
+            groups.link(a, b, "title")
+
+
+def _link_alt_titles(groups: _Groups, recs: list[_Rec]) -> None:
+    by_title = _by_title(recs)
+    for r in recs:
+        for i in by_title.get(r.alt, []) if r.alt else []:
+            if i != r.i and compatible(r, recs[i]):
+                groups.link(r.i, i, "title-alt")
 
 
 def _link_main_titles(groups: _Groups, recs: list[_Rec]) -> None:
