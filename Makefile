@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PROTOCOL ?= protocols/rural-community-business.yaml
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench bench-dedup bench-harvest clean
+ASR_VENV ?= .venv-asreview
+
+.PHONY: install run test lint bench bench-dedup bench-harvest bench-screening clean
 
 install: $(STAMP)
 
@@ -25,7 +27,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks tools notebooks
 	$(BIN)/ruff format --check src tests benchmarks tools notebooks
 
-bench: bench-dedup bench-harvest
+bench: bench-dedup bench-harvest bench-screening
 
 bench-dedup: install
 	$(BIN)/python benchmarks/dedup.py
@@ -33,5 +35,14 @@ bench-dedup: install
 bench-harvest: install
 	$(BIN)/python benchmarks/harvest.py
 
+# ASReview LAB 3 needs pandas < 3: it gets its own environment, driven as a subprocess
+$(ASR_VENV)/.installed:
+	@test -x $(ASR_VENV)/bin/python || $(PYTHON) -m venv $(ASR_VENV)
+	$(ASR_VENV)/bin/python -m pip install --quiet "asreview==3.0.8"
+	@touch $@
+
+bench-screening: install $(ASR_VENV)/.installed
+	$(BIN)/python benchmarks/screening.py --asreview $(ASR_VENV)/bin/asreview
+
 clean:
-	rm -rf $(VENV) .pytest_cache outputs/*/
+	rm -rf $(VENV) $(ASR_VENV) .pytest_cache outputs/*/

@@ -57,7 +57,8 @@ def test_check_prisma_refuses_counts_that_do_not_add_up():
     rows = [("identification", "identified:x", "x", 10), ("identification", "identified", "all", 10),
             ("identification", "duplicates", "d", 2), ("identification", "automation_excluded", "a", 0),
             ("screening", "screened", "s", 9), ("screening", "screening_excluded", "e", 0),
-            ("screening", "awaiting_screening", "w", 0), ("screening", "reports_sought", "r", 9),
+            ("screening", "stopped", "s", 0), ("screening", "awaiting_screening", "w", 0),
+            ("screening", "reports_sought", "r", 9),
             ("screening", "reports_not_retrieved", "n", 0), ("screening", "reports_assessed", "a", 9),
             ("screening", "reports_excluded", "x", 0), ("screening", "awaiting_eligibility", "w", 0),
             ("included", "included", "i", 9)]  # fmt: skip

@@ -133,6 +133,141 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import json
+
+    from slr.io import write_csv_frame
+    from slr.screen_simulate import read_labelled_dataset, simulate
+
+    data = read_labelled_dataset(args.dataset)
+    sim = simulate(
+        data,
+        seed=args.seed,
+        model=args.model,
+        priors=args.prior_idx,
+        n_prior_included=args.n_prior_included,
+        n_prior_excluded=args.n_prior_excluded,
+        retrain=args.retrain,
+    )
+    if args.curve:
+        write_csv_frame(sim.curve(), args.curve)
+    result = {
+        **{k: round(v, 6) for k, v in sim.metrics.items()},
+        "cpu_seconds": round(sim.cpu_seconds, 3),
+        "n_records": int(len(data.labels)),
+        "n_included": int(data.labels.sum()),
+        "dataset": data.name,
+        "model": sim.model,
+        "seed": sim.seed,
+        "priors": [data.record_ids[i] for i in sim.priors],
+        "retrains": sim.n_retrains,
+    }
+    if args.json:
+        _out(json.dumps(result))
+        return 0
+    _out(
+        f"{data.name}: {result['n_records']} records, {result['n_included']} relevant; model {sim.model}, seed {sim.seed}"
+    )
+    _out(f"priors (record ids): {', '.join(result['priors'])}")
+    for key, label in (
+        ("wss95", "WSS@95"),
+        ("wss100", "WSS@100"),
+        ("recall_at_10", "recall after 10% screened"),
+        ("loss", "loss"),
+        ("atd", "average time to discovery"),
+    ):
+        _out(f"  {label:<28}{result[key]:.4f}")
+    _out(f"  {'CPU seconds':<28}{result['cpu_seconds']:.2f} ({sim.n_retrains} retrains)")
+    if args.curve:
+        _out(f"recall curve: {args.curve}")
+    return 0
+
+
+def _run_tables(protocol, run: Path | None):
+    from slr.io import read_run
+    from slr.pipeline import latest_run
+
+    run_dir = run or latest_run(protocol)
+    if run_dir is None:
+        raise SlrError(f"no run of {protocol.review.id} yet: `slr run {protocol.path}` first")
+    return read_run(run_dir)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from slr.io import read_log, write_csv_frame, write_text
+    from slr.protocol import load_protocol
+    from slr.screen_interop import asreview_ris, to_asreview
+    from slr.screen_panel import screening_log_path
+
+    protocol = load_protocol(args.protocol)
+    run = _run_tables(protocol, args.run)
+    import pandas as pd
+
+    decisions = pd.concat(
+        [run["decisions"], read_log(screening_log_path(protocol))], ignore_index=True
+    )
+    frame = to_asreview(run["works"], decisions)
+    suffix = args.output.suffix.lower()
+    if suffix == ".csv":
+        write_csv_frame(frame, args.output)
+    elif suffix == ".ris":
+        write_text(args.output, asreview_ris(frame))
+    else:
+        raise SlrError(
+            f"{args.output}: unknown export format {suffix!r}; valid options: .csv, .ris"
+        )
+    n = int(frame["asreview_label"].notna().sum())
+    _out(f"exported {len(frame)} works ({n} labelled) to {args.output}")
+    return 0
+
+
+def cmd_import_labels(args: argparse.Namespace) -> int:
+    from slr.io import append_log
+    from slr.protocol import load_protocol
+    from slr.screen_interop import labels_to_decisions, read_asreview_labels
+    from slr.screen_panel import screening_log_path
+
+    protocol = load_protocol(args.protocol)
+    run = _run_tables(protocol, args.run)
+    labels = read_asreview_labels(args.file)
+    rows = labels_to_decisions(labels, run["works"], protocol, reviewer=args.reviewer)
+    append_log(screening_log_path(protocol), rows)
+    _out(f"imported {len(rows)} labels by {args.reviewer} into {screening_log_path(protocol)}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from slr.io import verify_log
+    from slr.protocol import load_protocol
+    from slr.screen_panel import screening_log_path
+
+    protocol = load_protocol(args.protocol)
+    path = args.log or screening_log_path(protocol)
+    problems = verify_log(path)
+    if problems:
+        for p in problems:
+            sys.stderr.write(f"slr: {path}: {p}\n")
+        return 1
+    _out(f"{path}: intact")
+    return 0
+
+
+def cmd_agree(args: argparse.Namespace) -> int:
+    from slr.io import read_log
+    from slr.protocol import load_protocol
+    from slr.screen_agree import compute_agreement, compute_conflicts
+    from slr.screen_panel import screening_log_path
+
+    protocol = load_protocol(args.protocol)
+    log = read_log(screening_log_path(protocol))
+    _out(compute_agreement(log, args.reviewer_a, args.reviewer_b, stage=args.stage).describe())
+    conflicts = compute_conflicts(log, args.reviewer_a, args.reviewer_b, stage=args.stage)
+    if len(conflicts):
+        _out(f"\n{len(conflicts)} conflicts ({int(conflicts['resolved'].sum())} resolved):")
+        _out(conflicts.to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="slr",
@@ -169,6 +304,53 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--format", default="auto", help="file format (default: detect)")
     i.add_argument("--prisma-group", default="other", help="PRISMA group (default: other)")
     i.set_defaults(func=cmd_import)
+
+    m = sub.add_parser("simulate", help="simulate prioritised screening on a labelled dataset")
+    m.add_argument(
+        "dataset", type=Path, help="a labelled dataset (ASReview CSV with label_included)"
+    )
+    m.add_argument(
+        "--seed", type=int, default=0, help="draws the prior records and seeds the model"
+    )
+    m.add_argument("--model", default="slr", help="slr (default), elas-u4, logistic, nb, minilm")
+    m.add_argument("--prior-idx", type=int, nargs="+", help="row numbers (0 = first) of the priors")
+    m.add_argument("--n-prior-included", type=int, default=1)
+    m.add_argument("--n-prior-excluded", type=int, default=1)
+    m.add_argument("--retrain", default="auto", help="auto (default) or every N records")
+    m.add_argument("--curve", type=Path, help="write the recall curve to this CSV")
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+    m.set_defaults(func=cmd_simulate)
+
+    e = sub.add_parser(
+        "export", help="export works with current labels for ASReview (.csv or .ris)"
+    )
+    e.add_argument("protocol", type=Path)
+    e.add_argument("output", type=Path)
+    e.add_argument("--run", type=Path, help="a run folder (default: the latest run)")
+    e.set_defaults(func=cmd_export)
+
+    il = sub.add_parser("import-labels", help="import ASReview's exported labels as decision rows")
+    il.add_argument("protocol", type=Path)
+    il.add_argument("file", type=Path)
+    il.add_argument("--reviewer", required=True, help="who screened in ASReview")
+    il.add_argument("--run", type=Path, help="a run folder (default: the latest run)")
+    il.set_defaults(func=cmd_import_labels)
+
+    v = sub.add_parser(
+        "verify", help="check the screening log's hash chain for edited or deleted rows"
+    )
+    v.add_argument("protocol", type=Path)
+    v.add_argument("--log", type=Path, help="another log (default: the review's screening log)")
+    v.set_defaults(func=cmd_verify)
+
+    a = sub.add_parser(
+        "agree", help="agreement (%%, Cohen's kappa, Gwet's AC1) and conflicts of two reviewers"
+    )
+    a.add_argument("protocol", type=Path)
+    a.add_argument("reviewer_a")
+    a.add_argument("reviewer_b")
+    a.add_argument("--stage", default="title_abstract")
+    a.set_defaults(func=cmd_agree)
 
     s = sub.add_parser("status", help="counts per stage: corpus and latest run")
     s.add_argument("protocol", type=Path)

@@ -126,6 +126,13 @@ def write_csv(df: pd.DataFrame, path: str | Path, contract: Contract) -> Path:
     return Path(path)
 
 
+def write_csv_frame(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table that has no contract (a recall curve, a benchmark table) as CSV."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, lineterminator="\n")
+    return Path(path)
+
+
 def read_table(path: str | Path, contract: Contract) -> pd.DataFrame:
     """Read a table written by :func:`write_table` (parquet or CSV) and check its contract."""
     path = Path(path)
@@ -201,3 +208,70 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
         "prisma": read_table(run_dir / "prisma.csv", PRISMA),
         "sources": read_table(run_dir / "sources.csv", SOURCES),
     }
+
+
+# ---------------------------------------------------------------------- the screening log
+
+
+def _head_path(path: Path) -> Path:
+    return path.with_name(path.name + ".head.json")
+
+
+def append_log(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
+    """Append decision rows to a hash-chained screening log (created when absent).
+
+    The rows get their ``row_hash`` chained to the log's last row; the log is written
+    atomically and its head (row count, last hash) updated. Refuses to append to a log whose
+    chain is broken. Returns the rows as written.
+    """
+    from slr.schema import DECISIONS
+    from slr.screen_log import GENESIS, chain_rows, verify_chain
+
+    path = Path(path)
+    head_path = _head_path(path)
+    previous = GENESIS
+    n_before = 0
+    if path.exists():
+        existing = read_table(path, DECISIONS)
+        head = read_json(head_path) if head_path.exists() else None
+        problems = verify_chain(existing, head)
+        if problems:
+            raise SchemaError(
+                f"{path}: the screening log is damaged, nothing appended: {problems[0]}"
+            )
+        if len(existing):
+            previous = str(existing["row_hash"].iloc[-1])
+        n_before = len(existing)
+    chained = chain_rows(conform(rows, DECISIONS), previous)
+    append_rows(path, chained, DECISIONS)
+    write_json(
+        head_path,
+        {
+            "rows": n_before + len(chained),
+            "last_hash": chained["row_hash"].iloc[-1] if len(chained) else previous,
+        },
+    )
+    return chained
+
+
+def read_log(path: str | Path) -> pd.DataFrame:
+    """A screening log's rows (empty when the log does not exist yet)."""
+    from slr.schema import DECISIONS
+
+    path = Path(path)
+    return read_table(path, DECISIONS) if path.exists() else DECISIONS.empty()
+
+
+def verify_log(path: str | Path) -> list[str]:
+    """Every edited, inserted or deleted row of a screening log, in words."""
+    from slr.screen_log import verify_chain
+
+    path = Path(path)
+    if not path.exists():
+        raise SlrError(f"{path}: no screening log here")
+    head_path = _head_path(path)
+    head = read_json(head_path) if head_path.exists() else None
+    problems = verify_chain(read_log(path), head)
+    if head is None:
+        problems.append(f"{head_path.name} is missing: deleted rows at the end cannot be detected")
+    return problems

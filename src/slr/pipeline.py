@@ -231,15 +231,33 @@ def _fields_summary(df: pd.DataFrame) -> str:
 
 
 def compute_tables(
-    protocol: Protocol, works: pd.DataFrame, *, decided_at: str, progress: Progress | None = None
+    protocol: Protocol,
+    works: pd.DataFrame,
+    *,
+    decided_at: str,
+    human: pd.DataFrame | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The pure middle of a run: dedupe, screen, code, assess eligibility, count."""
+    """The pure middle of a run: dedupe, screen, code, assess eligibility, count.
+
+    ``human``: the review's screening log; its rows come after the rule decisions, so a
+    reviewer's decision on a work and stage is the one in force.
+    """
     if progress:
         progress("marking duplicates")
     works = dedupe.mark_duplicates(works)
     if progress:
         progress("rule screening")
     decisions = screen.screen_rules(works, protocol, decided_at=decided_at)
+    if human is not None and len(human):
+        known = set(works["work_id"])
+        stale = sorted(set(human["work_id"]) - known)
+        if stale:
+            raise RunError(
+                f"the screening log names {len(stale)} works this run does not have (e.g. "
+                f"{stale[0]!r}); a source changed since they were screened"
+            )
+        decisions = conform(pd.concat([decisions, human], ignore_index=True), DECISIONS)
     current = screen.latest_decisions(decisions)
     ta_included = current.loc[
         (current["stage"] == "title_abstract") & (current["decision"] == "include"), "work_id"
@@ -295,7 +313,10 @@ def run_review(
             "no records to review: every source is empty, missing or not harvested "
             f"({', '.join(f'{r.source_id}: {r.status}' for r in sources_table.itertuples())})"
         )
-    tables = compute_tables(protocol, works, decided_at=started, progress=progress)
+    from slr.screen_panel import screening_log_path
+
+    human = io.read_log(screening_log_path(protocol))
+    tables = compute_tables(protocol, works, decided_at=started, human=human, progress=progress)
     run_dir = new_run_dir(protocol, run_id)
     if progress:
         progress(f"writing tables to {run_dir}")

@@ -4,7 +4,7 @@
 The flow adds up by construction, and :func:`check_prisma` proves it:
 
     identified − duplicates − marked ineligible by automation = screened
-    screened − excluded at screening − awaiting screening = reports sought
+    screened − excluded at screening − excluded by the stopping rule − awaiting = reports sought
     sought − not retrieved = assessed;   assessed − excluded − awaiting = included
 """
 
@@ -68,6 +68,10 @@ def compute_prisma(
     def n_status(state: str, stages: tuple[str, ...]) -> int:
         return int(((status["status"] == state) & status["stage"].isin(stages)).sum())
 
+    stopped = count("title_abstract", "stopped")
+    add(
+        "screening", "stopped", "Records excluded by the stopping rule (not screened)", len(stopped)
+    )
     awaiting_screening = (
         int((status["status"] == "unscreened").sum())
         + n_status("awaiting", ("automation",))
@@ -119,8 +123,8 @@ def check_prisma(prisma: pd.DataFrame) -> None:
     checks = [
         ("identified − duplicates − automation = screened",
          n["identified"] - n["duplicates"] - n["automation_excluded"], n["screened"]),
-        ("screened − excluded − awaiting = sought",
-         n["screened"] - n["screening_excluded"] - n["awaiting_screening"], n["reports_sought"]),
+        ("screened − excluded − stopped − awaiting = sought",
+         n["screened"] - n["screening_excluded"] - n["stopped"] - n["awaiting_screening"], n["reports_sought"]),
         ("sought − not retrieved = assessed",
          n["reports_sought"] - n["reports_not_retrieved"], n["reports_assessed"]),
         ("assessed − excluded − awaiting = included",

@@ -213,9 +213,15 @@ class Theme(_Frozen):
         return self
 
 
+SCREENING_MODELS = ("slr", "elas-u4", "logistic", "nb", "minilm")
+
+
 class Screening(_Frozen):
     reviewer: str = "slr-rules"
     automate: tuple[str, ...] | None = None
+    model: Literal[SCREENING_MODELS] = "slr"  # type: ignore[valid-type]
+    recall_target: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
 
 
 class Protocol(_Frozen):

@@ -101,12 +101,18 @@ DECISIONS = Contract(
     (
         Column("work_id", "str", True),
         Column("stage", "str", True, doc="automation, title_abstract or eligibility"),
-        Column("decision", "str", True, doc="include, exclude or unsure"),
+        Column(
+            "decision", "str", True, doc="include, exclude, unsure, not_retrieved, stopped, undo"
+        ),
         Column("criterion_id", "str", doc="IC…/EC… that decided it; several joined by '+'"),
         Column("reason", "str"),
         Column("reviewer", "str", True),
         Column("decided_at", "str", True, doc="ISO 8601, UTC"),
         Column("protocol_version", "str", True),
+        Column("note", "str", doc="the reviewer's note"),
+        Column("model", "str", doc="the ranking model when the work was shown"),
+        Column("rank", "int", doc="the work's rank when it was shown (1 = first)"),
+        Column("row_hash", "str", doc="SHA-256 chained to the previous row (screening logs)"),
     ),
 )
 

@@ -39,7 +39,9 @@ from slr.protocol import (
 from slr.schema import DECISIONS, conform
 from slr.text import compile_terms, find_terms
 
-DECISION_VALUES = ("include", "exclude", "unsure", "not_retrieved")
+DECISION_VALUES = ("include", "exclude", "unsure", "not_retrieved", "stopped", "undo")
+# "stopped": not screened because the stopping rule was met (counted apart in PRISMA);
+# "undo": withdraws the same reviewer's last decision on that work and stage
 STAGE_ORDER = STAGES  # automation → title_abstract → eligibility
 
 Verdict = tuple[bool | None, str]  # (excluded?, reason); None: could not be assessed
@@ -288,18 +290,42 @@ def check_decisions(decisions: pd.DataFrame, works: pd.DataFrame, protocol: Prot
                     )
 
 
+def active_rows(decisions: pd.DataFrame) -> list[int]:
+    """Positions of the rows in force: for each (work, stage), the rows not withdrawn by an
+    ``undo`` of the same reviewer, in log order."""
+    active: dict[tuple[str, str], list[int]] = {}
+    reviewers = decisions["reviewer"].tolist()
+    for i, row in enumerate(decisions[["work_id", "stage", "decision"]].itertuples(index=False)):
+        rows = active.setdefault((row.work_id, row.stage), [])
+        if row.decision != "undo":
+            rows.append(i)
+            continue
+        for j in range(len(rows) - 1, -1, -1):
+            if reviewers[rows[j]] == reviewers[i]:
+                del rows[j]
+                break
+    return sorted(i for rows in active.values() for i in rows)
+
+
 def latest_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
-    """The current decision per (work, stage): the last row of the log for each pair."""
+    """The current decision per (work, stage): the last row of the log for each pair.
+
+    An ``undo`` row withdraws its reviewer's latest decision on that work and stage (the one
+    before it then counts again); the ``undo`` row itself is never a current decision.
+    """
     if not len(decisions):
         return decisions.copy()
+    if (decisions["decision"] == "undo").any():
+        decisions = decisions.iloc[active_rows(decisions)]
     return decisions.drop_duplicates(["work_id", "stage"], keep="last").reset_index(drop=True)
 
 
 def compute_status(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     """One row per work: ``work_id, status, stage, criterion_id`` from the current decisions.
 
-    status is one of ``duplicate``, ``unscreened``, ``excluded``, ``not_retrieved``,
-    ``unsure``, ``awaiting`` (included at a stage, next stage not yet decided) or ``included``.
+    status is one of ``duplicate``, ``unscreened``, ``excluded``, ``stopped`` (excluded by
+    the stopping rule, unscreened), ``not_retrieved``, ``unsure``, ``awaiting`` (included at a
+    stage, next stage not yet decided) or ``included``.
     """
     current = latest_decisions(decisions)
     by_work = {wid: g for wid, g in current.groupby("work_id", sort=False)}

@@ -143,13 +143,14 @@ def _read_text(path: Path) -> str:
 # ---------------------------------------------------------------------- RIS
 
 _RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -( |$)")
+_RIS_COUNTER = re.compile(r"^\s*\d+\.\s*$")  # "1." before a record, as rispy and EndNote write
 
 
 def read_ris(path: Path) -> list[RawRecord]:
     """RIS via rispy, after a line-level check that rispy itself does not make.
 
     rispy silently drops a last record without ``ER`` and text outside records; here either is an
-    error naming the line. Repeated single-value tags keep their first value (rispy's default).
+    error naming the line (record counters such as ``1.`` between records are allowed). Repeated single-value tags keep their first value (rispy's default).
     """
     import rispy
 
@@ -172,7 +173,7 @@ def read_ris(path: Path) -> list[RawRecord]:
             if open_at is None:
                 raise SourceError(f"{path}: line {i}: `ER` without a record (no `TY` before it)")
             open_at = None
-        elif open_at is None and line.strip():
+        elif open_at is None and line.strip() and not _RIS_COUNTER.match(line):
             raise SourceError(
                 f"{path}: line {i}: text outside a record ({line[:40]!r}); "
                 "every record starts with `TY  - ` and ends with `ER  - `"

@@ -1,0 +1,37 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Title/abstract screening
+#
+# Open this notebook in JupyterLab, set your reviewer name, run all cells and screen: every
+# click is a row in the review's screening log (`corpus/<review>/screening/decisions.csv`),
+# with your name, the time, the protocol version, the model and the work's rank. In blind
+# mode you see and learn only from your own decisions. `slr verify` checks the log;
+# `slr agree` compares two reviewers; `slr run` puts the decisions into the next report.
+
+# %% tags=["parameters"]
+protocol_path = "protocols/rural-community-business.yaml"
+run_dir = "outputs/rural-community-business/latest"
+reviewer = "reviewer-1"
+blind = True
+
+# %%
+from IPython.display import display
+
+import slr
+from slr.screen_panel import ScreeningSession, build_panel
+
+protocol = slr.load_protocol(protocol_path)
+run = slr.read_run(run_dir)
+session = ScreeningSession(protocol, run["works"], reviewer=reviewer, blind=blind)
+display(build_panel(session))

@@ -1,0 +1,109 @@
+"""A statistical stopping rule for prioritised screening (Callaghan & Müller-Hansen 2020).
+
+The null hypothesis is "we have missed the recall target". The most recently screened records
+are treated as a sample drawn without replacement from an urn holding them and every record not
+yet screened; if fewer than ``K`` relevant records were in that urn, the recall target would be
+met, where ``K`` is the smallest number that would make it missed. The p-value is the
+hypergeometric probability of seeing as few relevant records as were seen in the sample if the
+urn held ``K``. Every sample size (the last n records, n = 1 … all) is tried and the smallest
+p-value kept; it is safe to stop when it is below 1 − confidence. Prioritised screening puts
+relevant records first, so treating its tail as a random sample is conservative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import hypergeom
+
+from slr.errors import SlrError
+
+
+@dataclass(frozen=True)
+class StopCheck:
+    p_value: float
+    safe_to_stop: bool
+    recall_target: float
+    confidence: float
+    n_screened: int
+    n_relevant_seen: int
+    n_total: int
+    sample_size: int  # the window that gave the smallest p-value
+
+    def describe(self) -> str:
+        verdict = "safe to stop" if self.safe_to_stop else "keep screening"
+        return (
+            f"p = {self.p_value:.4f} for 'recall < {self.recall_target:.0%}' after "
+            f"{self.n_screened} of {self.n_total} records ({self.n_relevant_seen} relevant): "
+            f"{verdict} at {self.confidence:.0%} confidence"
+        )
+
+
+def stopping_p_value(
+    screened: np.ndarray, n_total: int, *, recall_target: float = 0.95
+) -> tuple[float, int]:
+    """The smallest p-value of H0 "recall < target" over all tail samples, and its sample size.
+
+    ``screened``: labels (1/0) in the order the records were screened (priors included).
+    """
+    labels = np.asarray(screened, dtype=int)
+    n_seen = len(labels)
+    if not 0 < recall_target < 1:
+        raise SlrError(f"recall target {recall_target} must be between 0 and 1")
+    if n_seen == 0 or n_seen > n_total:
+        raise SlrError(f"{n_seen} screened records of {n_total}: nothing to test")
+    r_seen = int(labels.sum())
+    # sample = the last n screened records (n = n_seen - start) for every start
+    starts = np.arange(n_seen)
+    before = np.concatenate([[0], np.cumsum(labels)])[:-1]  # relevant seen before each start
+    k = r_seen - before  # relevant in the sample
+    n = n_seen - starts  # sample size
+    urn = n_total - starts  # the sample plus every record not yet screened
+    k_h0 = np.floor(r_seen / recall_target - before + 1).astype(int)
+    k_h0 = np.maximum(k_h0, k)  # the urn holds at least what the sample showed
+    possible = k_h0 <= urn
+    p = np.ones(n_seen)
+    if possible.any():
+        p[possible] = hypergeom.cdf(k[possible], urn[possible], k_h0[possible], n[possible])
+    best = int(np.argmin(p))
+    return float(p[best]), int(n[best])
+
+
+def check_stopping(
+    screened: np.ndarray, n_total: int, *, recall_target: float = 0.95, confidence: float = 0.95
+) -> StopCheck:
+    """Whether it is safe to stop screening now, with the p-value behind the answer."""
+    if not 0 < confidence < 1:
+        raise SlrError(f"confidence {confidence} must be between 0 and 1")
+    p, size = stopping_p_value(screened, n_total, recall_target=recall_target)
+    labels = np.asarray(screened, dtype=int)
+    return StopCheck(
+        p_value=p,
+        safe_to_stop=p < 1 - confidence,
+        recall_target=recall_target,
+        confidence=confidence,
+        n_screened=len(labels),
+        n_relevant_seen=int(labels.sum()),
+        n_total=n_total,
+        sample_size=size,
+    )
+
+
+def first_stop(
+    screened: np.ndarray,
+    n_total: int,
+    *,
+    recall_target: float = 0.95,
+    confidence: float = 0.95,
+    every: int = 1,
+) -> int | None:
+    """The number of screened records at which the rule first says stop (checked every
+    ``every`` records), or ``None`` if it never does before the end."""
+    labels = np.asarray(screened, dtype=int)
+    for n in range(every, len(labels) + 1, every):
+        if check_stopping(
+            labels[:n], n_total, recall_target=recall_target, confidence=confidence
+        ).safe_to_stop:
+            return n
+    return None
