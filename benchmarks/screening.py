@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -43,9 +44,9 @@ SLR = Path(sys.executable).parent / "slr"
 METRICS = ("wss95", "recall_at_10", "loss")
 
 
-def _child_cpu(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+def _child_cpu(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=cwd)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])} failed: {proc.stderr.strip()[-500:]}")
@@ -56,7 +57,7 @@ def run_slr(path: Path, seed: int, priors: list[int], tmp: Path) -> dict:
     curve = tmp / "curve.csv"
     cmd = [str(SLR), "-q", "simulate", str(path), "--seed", str(seed), "--json", "--curve", str(curve),
            "--prior-idx", *map(str, priors)]  # fmt: skip
-    cpu, proc = _child_cpu(cmd)
+    cpu, proc = _child_cpu(cmd, tmp)
     out = json.loads(proc.stdout)
     order = pd.read_csv(curve)["row"].tolist()
     return {"order": order, "cpu": cpu, "reported": out}
@@ -75,7 +76,7 @@ def run_asreview(asreview: str, path: Path, seed: int, priors: list[int], tmp: P
         "-o",
         str(project),
     ]
-    cpu, _ = _child_cpu(cmd)
+    cpu, _ = _child_cpu(cmd, tmp)  # in tmp: asreview writes a cache file where it runs
     with zipfile.ZipFile(project) as z:
         z.extract("results.db", tmp)
     con = sqlite3.connect(tmp / "results.db")
@@ -117,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     ap.add_argument("--out", type=Path, help="also write every run's metrics to this CSV")
     args = ap.parse_args(argv)
+    found = shutil.which(args.asreview)
+    if found is None:
+        raise SystemExit(
+            f"asreview not found at {args.asreview!r}: `make bench-screening` installs it"
+        )
+    args.asreview = str(Path(found).resolve())
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found (the benchmark reads ../shared/data)")
         return 0
@@ -160,14 +167,14 @@ def _print_table(df: pd.DataFrame, seeds: list[int]) -> None:
         f"\nScreening simulation, mean over seeds {seeds}: slr default vs ASReview LAB 3 default (ELAS u4) vs random"
     )
     head = (
-        f"{'dataset':<34}{'WSS@95 slr':>11}{'asr':>7}{'rand':>7}{'Δ':>7} |{'rec@10 slr':>11}{'asr':>7}"
+        f"{'dataset':<46}{'WSS@95 slr':>11}{'asr':>7}{'rand':>7}{'Δ':>7} |{'rec@10 slr':>11}{'asr':>7}"
         f" |{'loss slr':>9}{'asr':>7} |{'CPU s slr':>10}{'asr':>7}{'ratio':>7}"
     )
     print(head)
     print("-" * len(head))
     for name, r in mean.iterrows():
         print(
-            f"{name:<34}{r[('wss95', 'slr')]:>11.3f}{r[('wss95', 'asreview')]:>7.3f}{r[('wss95', 'random')]:>7.3f}"
+            f"{name[:45]:<46}{r[('wss95', 'slr')]:>11.3f}{r[('wss95', 'asreview')]:>7.3f}{r[('wss95', 'random')]:>7.3f}"
             f"{100 * (r[('wss95', 'slr')] - r[('wss95', 'asreview')]):>+7.1f} |"
             f"{r[('recall_at_10', 'slr')]:>11.3f}{r[('recall_at_10', 'asreview')]:>7.3f} |"
             f"{r[('loss', 'slr')]:>9.3f}{r[('loss', 'asreview')]:>7.3f} |"
@@ -176,7 +183,7 @@ def _print_table(df: pd.DataFrame, seeds: list[int]) -> None:
     avg = mean.mean()
     print("-" * len(head))
     print(
-        f"{'mean of datasets':<34}{avg[('wss95', 'slr')]:>11.3f}{avg[('wss95', 'asreview')]:>7.3f}"
+        f"{'mean of datasets':<46}{avg[('wss95', 'slr')]:>11.3f}{avg[('wss95', 'asreview')]:>7.3f}"
         f"{avg[('wss95', 'random')]:>7.3f}{100 * (avg[('wss95', 'slr')] - avg[('wss95', 'asreview')]):>+7.1f} |"
         f"{avg[('recall_at_10', 'slr')]:>11.3f}{avg[('recall_at_10', 'asreview')]:>7.3f} |"
         f"{avg[('loss', 'slr')]:>9.3f}{avg[('loss', 'asreview')]:>7.3f} |"

@@ -330,3 +330,31 @@ def test_human_decisions_flow_into_the_run(mini_project):
     assert n1["screening_excluded"] == n0["screening_excluded"]  # one out (stock), one in (village)
     assert n1["screening_excluded:EC1"] == 1 and "screening_excluded:IC3" not in n1
     assert (after["decisions"]["reviewer"] == "ana").sum() == 2
+
+
+def test_export_import_labels_and_agree_from_the_command_line(mini_project, tmp_path, capsys):
+    from slr.io import read_run
+    from slr.protocol import load_protocol
+
+    path = mini_project / "protocols" / "mini.yaml"
+    assert main(["-q", "run", str(path), "--run-id", "r", "--no-report"]) == 0
+    works = read_run(mini_project / "outputs" / "mini" / "r")["works"]
+    ids = works.loc[works["duplicate_of"].isna(), "work_id"].tolist()
+    ana = ScreeningSession(load_protocol(path), works, reviewer="ana")
+    ana.decide(ids[0], "include")
+    ana.decide(ids[1], "exclude", criterion_id="IC3")
+    export = tmp_path / "for_asreview.csv"
+    assert main(["export", str(path), str(export)]) == 0
+    assert "exported 10 works" in capsys.readouterr().out
+    frame = pd.read_csv(export)
+    assert frame["asreview_label"].notna().sum() >= 2  # ana's labels (and the rules' TA labels)
+    # a second reviewer screened the export in ASReview and exported labels back
+    back = tmp_path / "asreview_export.csv"
+    back.write_text(
+        f"record_id,title,asreview_label\n{ids[0]},x,1\n{ids[1]},y,1\n", encoding="utf-8"
+    )
+    assert main(["import-labels", str(path), str(back), "--reviewer", "asreview:ben"]) == 0
+    assert main(["agree", str(path), "ana", "asreview:ben"]) == 0
+    out = capsys.readouterr().out
+    assert "2 records decided by both" in out and "1 conflicts (0 resolved)" in out
+    assert main(["verify", str(path)]) == 0

@@ -194,3 +194,16 @@ def test_stopping_rule_meets_its_confidence_in_simulation():
         saved.append(1 - stop / n)
     assert hits / 200 >= 0.95
     assert np.mean(saved) > 0.05  # about 11 % of the records left unscreened here
+
+
+def test_exact_lsa_matches_a_full_svd():
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    from slr.screen_model import lsa_features
+
+    m = sp.random(40, 300, density=0.1, random_state=1, format="csr")
+    got = lsa_features(m, dimensions=10)
+    u, s, _ = np.linalg.svd(m.toarray(), full_matrices=False)
+    want = normalize(u[:, :10] * s[:10])
+    assert np.allclose(np.abs(got), np.abs(want), atol=1e-8)  # equal up to each direction's sign
