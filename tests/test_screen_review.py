@@ -192,13 +192,11 @@ def test_hash_chain_detects_deleted_rows(tmp_path):
 
 
 def test_verify_cli(protocol, capsys):
-    from slr.screen_panel import screening_log_path
-
     s = ScreeningSession(protocol, _works(), reviewer="ana")
     s.decide("R1", "include")
     assert main(["verify", str(protocol.path)]) == 0
     assert "intact" in capsys.readouterr().out
-    path = screening_log_path(protocol)
+    path = protocol.screening_log
     path.write_text(
         path.read_text(encoding="utf-8").replace(",include,", ",exclude,"), encoding="utf-8"
     )

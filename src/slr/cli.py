@@ -197,14 +197,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from slr.io import read_log, write_csv_frame, write_text
     from slr.protocol import load_protocol
     from slr.screen_interop import asreview_ris, to_asreview
-    from slr.screen_panel import screening_log_path
 
     protocol = load_protocol(args.protocol)
     run = _run_tables(protocol, args.run)
     import pandas as pd
 
     decisions = pd.concat(
-        [run["decisions"], read_log(screening_log_path(protocol))], ignore_index=True
+        [run["decisions"], read_log(protocol.screening_log)], ignore_index=True
     )
     frame = to_asreview(run["works"], decisions)
     suffix = args.output.suffix.lower()
@@ -225,24 +224,22 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
     from slr.io import append_log
     from slr.protocol import load_protocol
     from slr.screen_interop import labels_to_decisions, read_asreview_labels
-    from slr.screen_panel import screening_log_path
 
     protocol = load_protocol(args.protocol)
     run = _run_tables(protocol, args.run)
     labels = read_asreview_labels(args.file)
     rows = labels_to_decisions(labels, run["works"], protocol, reviewer=args.reviewer)
-    append_log(screening_log_path(protocol), rows)
-    _out(f"imported {len(rows)} labels by {args.reviewer} into {screening_log_path(protocol)}")
+    append_log(protocol.screening_log, rows)
+    _out(f"imported {len(rows)} labels by {args.reviewer} into {protocol.screening_log}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from slr.io import verify_log
     from slr.protocol import load_protocol
-    from slr.screen_panel import screening_log_path
 
     protocol = load_protocol(args.protocol)
-    path = args.log or screening_log_path(protocol)
+    path = args.log or protocol.screening_log
     problems = verify_log(path)
     if problems:
         for p in problems:
@@ -256,10 +253,9 @@ def cmd_agree(args: argparse.Namespace) -> int:
     from slr.io import read_log
     from slr.protocol import load_protocol
     from slr.screen_agree import compute_agreement, compute_conflicts
-    from slr.screen_panel import screening_log_path
 
     protocol = load_protocol(args.protocol)
-    log = read_log(screening_log_path(protocol))
+    log = read_log(protocol.screening_log)
     _out(compute_agreement(log, args.reviewer_a, args.reviewer_b, stage=args.stage).describe())
     conflicts = compute_conflicts(log, args.reviewer_a, args.reviewer_b, stage=args.stage)
     if len(conflicts):

@@ -313,9 +313,7 @@ def run_review(
             "no records to review: every source is empty, missing or not harvested "
             f"({', '.join(f'{r.source_id}: {r.status}' for r in sources_table.itertuples())})"
         )
-    from slr.screen_panel import screening_log_path
-
-    human = io.read_log(screening_log_path(protocol))
+    human = io.read_log(protocol.screening_log)
     tables = compute_tables(protocol, works, decided_at=started, human=human, progress=progress)
     run_dir = new_run_dir(protocol, run_id)
     if progress:

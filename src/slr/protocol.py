@@ -283,6 +283,11 @@ class Protocol(_Frozen):
         return self.root / "corpus" / self.review.id
 
     @property
+    def screening_log(self) -> Path:
+        """The review's hash-chained log of people's screening decisions."""
+        return self.corpus_dir / "screening" / "decisions.csv"
+
+    @property
     def outputs_dir(self) -> Path:
         return self.root / "outputs" / self.review.id
 

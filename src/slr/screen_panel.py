@@ -33,10 +33,6 @@ from slr.text import compile_terms
 STAGE = "title_abstract"
 
 
-def screening_log_path(protocol: Protocol) -> Path:
-    return protocol.corpus_dir / "screening" / "decisions.csv"
-
-
 def _text(work: pd.Series) -> str:
     parts = [work["title"], work["abstract"], "; ".join(work["keywords"])]
     return " ".join(str(p) for p in parts if isinstance(p, str) and p)
@@ -82,7 +78,7 @@ class ScreeningSession:
         self.protocol = protocol
         self.reviewer = reviewer.strip()
         self.blind = blind
-        self.log_path = Path(log_path) if log_path else screening_log_path(protocol)
+        self.log_path = Path(log_path) if log_path else protocol.screening_log
         canonical = works[works["duplicate_of"].isna()]
         if candidates is not None:
             unknown = sorted(set(candidates) - set(canonical["work_id"]))
