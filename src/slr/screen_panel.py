@@ -198,7 +198,7 @@ class ScreeningSession:
     def stopping(self) -> StopCheck:
         """The stopping rule on this reviewer's screening so far (in log order)."""
         s = self.protocol.screening
-        mine = latest_decisions(self.visible_decisions())
+        mine = self.visible_decisions()  # the current decisions, in log order
         mine = mine[
             mine["decision"].isin(["include", "exclude"]) & mine["work_id"].isin(self.index)
         ]
