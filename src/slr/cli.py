@@ -194,17 +194,18 @@ def _run_tables(protocol, run: Path | None):
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from slr.io import read_log, write_csv_frame, write_text
     from slr.protocol import load_protocol
     from slr.screen_interop import asreview_ris, to_asreview
 
     protocol = load_protocol(args.protocol)
     run = _run_tables(protocol, args.run)
-    import pandas as pd
-
-    decisions = pd.concat(
-        [run["decisions"], read_log(protocol.screening_log)], ignore_index=True
-    )
+    # the run's rule decisions (no hash) then the screening log as it is now: the run's own
+    # copy of the log may be older
+    rules = run["decisions"][run["decisions"]["row_hash"].isna()]
+    decisions = pd.concat([rules, read_log(protocol.screening_log)], ignore_index=True)
     frame = to_asreview(run["works"], decisions)
     suffix = args.output.suffix.lower()
     if suffix == ".csv":

@@ -121,9 +121,7 @@ def write_table(
 
 def write_csv(df: pd.DataFrame, path: str | Path, contract: Contract) -> Path:
     validate(df, contract, where=str(path))
-    with atomic_path(path) as tmp:
-        to_csv_frame(df, contract).to_csv(tmp, index=False, lineterminator="\n")
-    return Path(path)
+    return write_csv_frame(to_csv_frame(df, contract), path)
 
 
 def write_csv_frame(df: pd.DataFrame, path: str | Path) -> Path:
@@ -217,6 +215,12 @@ def _head_path(path: Path) -> Path:
     return path.with_name(path.name + ".head.json")
 
 
+def _log_and_head(path: Path) -> tuple[pd.DataFrame, dict | None]:
+    """An existing log's rows and its head (``None`` when the head file is missing)."""
+    head_path = _head_path(path)
+    return read_log(path), (read_json(head_path) if head_path.exists() else None)
+
+
 def append_log(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
     """Append decision rows to a hash-chained screening log (created when absent).
 
@@ -228,12 +232,10 @@ def append_log(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
     from slr.screen_log import GENESIS, chain_rows, verify_chain
 
     path = Path(path)
-    head_path = _head_path(path)
     previous = GENESIS
     n_before = 0
     if path.exists():
-        existing = read_table(path, DECISIONS)
-        head = read_json(head_path) if head_path.exists() else None
+        existing, head = _log_and_head(path)
         problems = verify_chain(existing, head)
         if problems:
             raise SchemaError(
@@ -245,7 +247,7 @@ def append_log(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
     chained = chain_rows(conform(rows, DECISIONS), previous)
     append_rows(path, chained, DECISIONS)
     write_json(
-        head_path,
+        _head_path(path),
         {
             "rows": n_before + len(chained),
             "last_hash": chained["row_hash"].iloc[-1] if len(chained) else previous,
@@ -269,9 +271,10 @@ def verify_log(path: str | Path) -> list[str]:
     path = Path(path)
     if not path.exists():
         raise SlrError(f"{path}: no screening log here")
-    head_path = _head_path(path)
-    head = read_json(head_path) if head_path.exists() else None
-    problems = verify_chain(read_log(path), head)
+    rows, head = _log_and_head(path)
+    problems = verify_chain(rows, head)
     if head is None:
-        problems.append(f"{head_path.name} is missing: deleted rows at the end cannot be detected")
+        problems.append(
+            f"{_head_path(path).name} is missing: deleted rows at the end cannot be detected"
+        )
     return problems
