@@ -7,14 +7,17 @@ STAMP := $(VENV)/.installed
 
 ASR_VENV ?= .venv-asreview
 
-.PHONY: install run test lint bench bench-dedup bench-harvest bench-screening clean
+.PHONY: install run test lint bench bench-dedup bench-harvest bench-screening bench-coding clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# torch first, pinned: the CPU build (any other version pulls a multi-GB CUDA build)
+	$(BIN)/python -m pip install --quiet -c constraints.txt "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,embeddings,topics]"
+	@$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.endswith('+cpu') else 'torch ' + v + ' is not the CPU build')"
 	@touch $@
 
 run: install
@@ -27,7 +30,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks tools notebooks
 	$(BIN)/ruff format --check src tests benchmarks tools notebooks
 
-bench: bench-dedup bench-harvest bench-screening
+bench: bench-dedup bench-harvest bench-screening bench-coding
 
 bench-dedup: install
 	$(BIN)/python benchmarks/dedup.py
@@ -43,6 +46,9 @@ $(ASR_VENV)/.installed:
 
 bench-screening: install $(ASR_VENV)/.installed
 	$(BIN)/python benchmarks/screening.py --asreview $(ASR_VENV)/bin/asreview
+
+bench-coding: install
+	$(BIN)/python benchmarks/coding.py
 
 clean:
 	rm -rf $(VENV) $(ASR_VENV) .pytest_cache outputs/*/

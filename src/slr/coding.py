@@ -1,57 +1,233 @@
-"""Codebook tagging (first version: transparent term rules).
+"""Codebook tagging: transparent term rules, checked in context, plus a semantic method.
 
-Each work is tagged with the protocol's theme IDs whose English or Indonesian indicator terms
-occur in its title, keywords or abstracts; each tag keeps the sentence (or keyword) that
-triggered it and where it came from. Tags are rows (``slr.schema.CODES``), appended like
-decisions.
+Each included work is tagged with the protocol's theme IDs. A tag keeps its evidence (the
+sentence or keyword), the field it came from (title, keywords, abstract, title_alt,
+abstract_alt) and the method that produced it:
+
+``terms``
+    a theme's indicator term (English or Indonesian) occurs in the work's text.
+``cue+problem``
+    a *cue* (a broad word such as "management" or "pemasaran") occurs in a sentence that also
+    names a problem ("lack of", "limited", "kurang", "kendala" …); used for challenges.
+``cue+semantic``
+    a cue occurs in an English sentence whose embedding (the packaged all-MiniLM-L6-v2) is
+    at least ``protocol.coding.threshold`` similar to the theme's definition or examples.
+``cue+title``
+    a cue occurs in the title or a keyword (the work is *about* it), in any language.
+
+all-MiniLM-L6-v2 is an English model: Indonesian sentences are never embedded. They are coded
+by the Indonesian terms and problem words, and by the English title or abstract when the record
+carries both languages (``title_alt``/``abstract_alt``).
+
+Tags are rows (``slr.schema.CODES``), appended like decisions. A person's verdict on a tag
+(confirm, reject, or a tag the machine missed) is a new row (:func:`verdict_rows`);
+:func:`current_codes` applies the latest verdicts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from slr.protocol import Protocol, Theme
+from slr.errors import SlrError
+from slr.protocol import Protocol, Terms, Theme
 from slr.schema import CODES, conform
 from slr.screen import now_utc
-from slr.text import compile_terms, find_terms, sentence_at
+from slr.text import compile_terms, find_terms, split_sentences
 
 # where evidence is looked for, most telling first
 CODE_FIELDS = ("title", "keywords", "abstract", "title_alt", "abstract_alt")
+VERDICTS = ("confirm", "reject", "add")
+
+# Words that make a sentence about a problem (a challenge's context).
+PROBLEM_TERMS = Terms(
+    en=(
+        "lack*",
+        "limited",
+        "limitation*",
+        "weak*",
+        "poor*",
+        "low",
+        "lower",
+        "problem*",
+        "obstacle*",
+        "constraint*",
+        "barrier*",
+        "challenge*",
+        "difficult*",
+        "struggl*",
+        "hinder*",
+        "hamper*",
+        "impede*",
+        "insufficient",
+        "inadequate",
+        "absence",
+        "absent",
+        "unable",
+        "fail*",
+        "vulnerab*",
+        "ineffective",
+        "scarce",
+        "scarcity",
+        "shortage*",
+        "slow",
+        "not yet",
+        "without",
+        "need to improve",
+    ),
+    id=(
+        "kurang*",
+        "lemah*",
+        "rendah*",
+        "terbatas*",
+        "keterbatasan",
+        "kendala*",
+        "masalah",
+        "permasalahan",
+        "hambatan",
+        "penghambat",
+        "menghambat",
+        "belum",
+        "kesulitan",
+        "sulit",
+        "minim*",
+        "tantangan",
+        "tidak ada",
+        "tidak efektif",
+        "tidak berjalan",
+        "gagal",
+        "kegagalan",
+        "persoalan",
+        "macet",
+        "kemacetan",
+    ),
+)
+
+_EN_WORDS = frozenset(
+    "the and of to in is for with this that by on are as be was were from which an it its "
+    "their these those has have study results".split()
+)
+_ID_WORDS = frozenset(
+    "yang dan di dengan untuk ini dalam pada dari adalah oleh ke tidak dapat juga atau karena "
+    "sebagai masyarakat desa usaha penelitian hasil bahwa akan telah".split()
+)
 
 
-def _theme_terms(theme: Theme):
-    return compile_terms((*theme.terms.en, *theme.terms.id))
+def sentence_language(text: str) -> str:
+    """``en``, ``id`` or ``?`` by common function words (enough to route a sentence)."""
+    words = re.findall(r"[a-z]+", text.lower())
+    en = sum(w in _EN_WORDS for w in words)
+    id_ = sum(w in _ID_WORDS for w in words)
+    if en == id_:
+        return "?"
+    return "en" if en > id_ else "id"
 
 
-def find_evidence(work: pd.Series, theme: Theme) -> list[dict]:
-    """Every field of ``work`` where a term of ``theme`` occurs: the evidence and the term."""
-    terms = _theme_terms(theme)
-    excluded = compile_terms(theme.exclude_terms)
-    found = []
+@dataclass(frozen=True)
+class Span:
+    """A unit of a work's text: a title, a keyword or a sentence of an abstract."""
+
+    field: str
+    text: str
+    lang: str
+
+
+def work_spans(work: pd.Series | dict) -> list[Span]:
+    """The title, each keyword and each abstract sentence of ``work``, in ``CODE_FIELDS`` order."""
+    spans: list[Span] = []
     for field in CODE_FIELDS:
-        value = work[field]
-        if isinstance(value, list):
-            for kw in value:
-                hits = find_terms(terms, kw)
-                if hits and not find_terms(excluded, kw):
-                    found.append(
-                        {"source_field": field, "evidence": kw, "terms": [t.text for t, _ in hits]}
-                    )
+        value = work.get(field) if isinstance(work, dict) else work[field]
+        if field == "keywords":
+            for kw in _as_list(value):
+                spans.append(Span(field, kw, sentence_language(kw)))
             continue
-        if pd.isna(value) or not str(value).strip():
+        if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
             continue
-        text = str(value)
-        by_sentence: dict[str, list[str]] = {}
-        for term, match in find_terms(terms, text):
-            sentence = sentence_at(text, match.start())
-            if find_terms(excluded, sentence):
+        text = str(value).strip()
+        if not text:
+            continue
+        parts = split_sentences(text) if field.startswith("abstract") else [text]
+        spans.extend(Span(field, p, sentence_language(p)) for p in parts)
+    return spans
+
+
+def _as_list(value) -> list[str]:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return [str(v) for v in value if v is not None and str(v).strip()]
+
+
+class _Matcher:
+    """One theme's compiled terms, cues and exclusions."""
+
+    def __init__(self, theme: Theme, problems):
+        self.theme = theme
+        self.terms = compile_terms((*theme.terms.en, *theme.terms.id))
+        self.cues = compile_terms((*theme.cues.en, *theme.cues.id))
+        self.excluded = compile_terms(theme.exclude_terms)
+        self.problems = problems
+
+    def candidates(self, spans: list[Span]) -> list[dict]:
+        out = []
+        for i, span in enumerate(spans):
+            if self.excluded and find_terms(self.excluded, span.text):
                 continue
-            by_sentence.setdefault(sentence, []).append(term.text)
-        for sentence, ts in by_sentence.items():
-            found.append({"source_field": field, "evidence": sentence, "terms": ts})
-    return found
+            hits = [t.text for t, _ in find_terms(self.terms, span.text)]
+            if hits:
+                out.append({"span": i, "kind": "terms", "terms": hits})
+                continue
+            cues = [t.text for t, _ in find_terms(self.cues, span.text)]
+            if cues:
+                problem = self.theme.group == "challenge" and _near(
+                    self.cues, self.problems, span.text
+                )
+                out.append({"span": i, "kind": "cue", "terms": cues, "problem": problem})
+        return out
+
+
+PROBLEM_WINDOW = 50  # characters between a cue and a problem word ("limited working capital")
+
+
+def _near(cues, problems, text: str) -> bool:
+    """A cue and a problem word within ``PROBLEM_WINDOW`` characters of each other."""
+    at_cue = [m.start() for t in cues for m in t.pattern.finditer(text)]
+    at_problem = [m.start() for t in problems for m in t.pattern.finditer(text)]
+    return any(abs(a - b) <= PROBLEM_WINDOW for a in at_cue for b in at_problem)
+
+
+def theme_prototypes(theme: Theme) -> list[str]:
+    """The English texts a sentence is compared with: the label and definition, the examples."""
+    return [f"{theme.label}. {theme.definition}", *theme.examples]
+
+
+Embedder = Callable[[list[str]], np.ndarray]
+
+
+def _default_embedder() -> Embedder:
+    from slr.embeddings import embed
+
+    return embed
+
+
+def semantic_scores(
+    sentences: list[str], themes: Iterable[Theme], embedder: Embedder
+) -> dict[str, np.ndarray]:
+    """For each theme, every sentence's highest cosine similarity to the theme's prototypes."""
+    themes = list(themes)
+    if not sentences:
+        return {t.id: np.zeros(0) for t in themes}
+    vectors = embedder(list(sentences))
+    out = {}
+    for theme in themes:
+        protos = embedder(theme_prototypes(theme))
+        out[theme.id] = (vectors @ protos.T).max(axis=1)
+    return out
 
 
 def code_works(
@@ -59,42 +235,253 @@ def code_works(
     protocol: Protocol,
     *,
     work_ids: Iterable[str] | None = None,
-    coder: str = "slr-terms",
+    coder: str | None = None,
     coded_at: str | None = None,
+    semantic: bool | None = None,
+    threshold: float | None = None,
+    embedder: Embedder | None = None,
 ) -> pd.DataFrame:
-    """Tag works with codebook themes.
+    """Tag works with codebook themes; one row per (work, theme) found.
 
     Needs ``work_id`` and the text columns (title, keywords, abstract, title_alt, abstract_alt).
-    Codes the works in ``work_ids`` (default: all). Returns one row per (work, theme) found:
-    the evidence with the most terms (ties: the most telling field), ``method`` naming the
-    terms matched, and ``score`` the number of distinct terms found in the work's text.
+    Codes the works in ``work_ids`` (default: all). ``semantic`` and ``threshold`` default to
+    the protocol's ``coding`` settings; ``embedder`` (texts → unit vectors) defaults to the
+    packaged MiniLM model. ``score`` is the number of distinct terms and cues found for a term
+    tag, the similarity for a semantic one. Evidence: the span with a term (most terms first,
+    then the most telling field); else the accepted cue span.
     """
+    settings = protocol.coding
+    semantic = settings.semantic if semantic is None else semantic
+    threshold = settings.threshold if threshold is None else threshold
     coded_at = coded_at or now_utc()
     subset = works if work_ids is None else works[works["work_id"].isin(set(work_ids))]
-    rows = []
+    problems = compile_terms((*PROBLEM_TERMS.en, *PROBLEM_TERMS.id))
+    matchers = [_Matcher(t, problems) for t in protocol.codebook]
+
+    found: list[tuple[str, list[Span], _Matcher, list[dict]]] = []
+    to_embed: dict[str, None] = {}
     for _, work in subset.iterrows():
-        for theme in protocol.codebook:
-            found = find_evidence(work, theme)
-            if not found:
+        spans = work_spans(work)
+        for m in matchers:
+            cands = m.candidates(spans)
+            if not cands:
                 continue
-            best = max(
-                found, key=lambda f: (len(f["terms"]), -CODE_FIELDS.index(f["source_field"]))
-            )
-            distinct = sorted({t for f in found for t in f["terms"]})
-            rows.append(
-                {
-                    "work_id": work["work_id"],
-                    "theme_id": theme.id,
-                    "evidence": best["evidence"],
-                    "source_field": best["source_field"],
-                    "method": "terms: " + ", ".join(best["terms"]),
-                    "score": float(len(distinct)),
-                }
-            )
+            found.append((work["work_id"], spans, m, cands))
+            if semantic and not any(c["kind"] == "terms" for c in cands):
+                for c in cands:
+                    if spans[c["span"]].lang == "en":
+                        to_embed[spans[c["span"]].text] = None
+    scores: dict[str, dict[str, float]] = {}
+    if semantic and to_embed:
+        sentences = list(to_embed)
+        by_theme = semantic_scores(sentences, protocol.codebook, embedder or _default_embedder())
+        scores = {tid: dict(zip(sentences, s.tolist(), strict=True)) for tid, s in by_theme.items()}
+
+    rows = []
+    for work_id, spans, m, cands in found:
+        row = _decide(work_id, spans, m, cands, scores.get(m.theme.id, {}), threshold)
+        if row:
+            rows.append(row)
     df = pd.DataFrame(
         rows, columns=["work_id", "theme_id", "evidence", "source_field", "method", "score"]
     )
-    df["coder"] = coder
+    df["coder"] = coder or settings.coder
     df["coded_at"] = coded_at
     df["protocol_version"] = protocol.version
     return conform(df, CODES)
+
+
+def _decide(work_id, spans, m: _Matcher, cands, scores, threshold) -> dict | None:
+    theme = m.theme
+    term_hits = [c for c in cands if c["kind"] == "terms"]
+    if term_hits:
+        best = max(
+            term_hits,
+            key=lambda c: (len(c["terms"]), -CODE_FIELDS.index(spans[c["span"]].field)),
+        )
+        distinct = sorted({t for c in cands for t in c["terms"]})
+        span = spans[best["span"]]
+        return _row(work_id, theme.id, span, "terms: " + ", ".join(best["terms"]), len(distinct))
+    accepted = []
+    for c in cands:
+        span = spans[c["span"]]
+        sim = scores.get(span.text)
+        if theme.group == "challenge" and c["problem"]:
+            accepted.append((1, sim or 0.0, c, "cue+problem"))
+        elif sim is not None and sim >= threshold:
+            accepted.append((2, sim, c, "cue+semantic"))
+        elif theme.group != "challenge" and span.field in ("title", "keywords", "title_alt"):
+            accepted.append((0, sim or 0.0, c, "cue+title"))
+    if not accepted:
+        return None
+    rank, sim, c, method = max(accepted, key=lambda a: (a[0], a[1]))
+    span = spans[c["span"]]
+    score = round(float(sim), 4) if method == "cue+semantic" else float(len(c["terms"]))
+    return _row(work_id, theme.id, span, f"{method}: " + ", ".join(c["terms"]), score)
+
+
+def _row(work_id, theme_id, span: Span, method: str, score: float) -> dict:
+    return {
+        "work_id": work_id,
+        "theme_id": theme_id,
+        "evidence": span.text,
+        "source_field": span.field,
+        "method": method,
+        "score": float(score),
+    }
+
+
+# ------------------------------------------------------------------ people's verdicts
+
+
+def verdict_rows(
+    codes: pd.DataFrame,
+    protocol: Protocol,
+    *,
+    work_id: str,
+    theme_id: str,
+    verdict: str,
+    coder: str,
+    evidence: str = "",
+    note: str = "",
+    coded_at: str | None = None,
+) -> pd.DataFrame:
+    """A person's verdict on a tag as a new CODES row (never an edit).
+
+    ``confirm`` or ``reject`` a tag in ``codes``; ``add`` a tag the machine missed (with the
+    evidence). The method column reads ``human: <verdict>`` (plus the note).
+    """
+    if verdict not in VERDICTS:
+        raise SlrError(f"unknown verdict {verdict!r}; valid options: {', '.join(VERDICTS)}")
+    themes = {t.id for t in protocol.codebook}
+    if theme_id not in themes:
+        raise SlrError(f"unknown theme {theme_id!r}; valid options: {', '.join(sorted(themes))}")
+    if not coder.strip():
+        raise SlrError("a verdict needs the coder's name")
+    machine = codes[(codes["work_id"] == work_id) & (codes["theme_id"] == theme_id)]
+    if verdict in ("confirm", "reject") and machine.empty:
+        raise SlrError(
+            f"work {work_id!r} has no {theme_id} tag to {verdict}; use verdict 'add' for a new tag"
+        )
+    if verdict == "add" and not evidence.strip():
+        raise SlrError("an added tag needs its evidence (the sentence or keyword)")
+    last = machine.iloc[-1] if len(machine) else None
+    row = {
+        "work_id": work_id,
+        "theme_id": theme_id,
+        "evidence": evidence or (last["evidence"] if last is not None else ""),
+        "source_field": last["source_field"] if last is not None and not evidence else "human",
+        "method": f"human: {verdict}" + (f" ({note})" if note else ""),
+        "score": np.nan,
+        "coder": coder,
+        "coded_at": coded_at or now_utc(),
+        "protocol_version": protocol.version,
+    }
+    return conform(pd.DataFrame([row]), CODES)
+
+
+def current_codes(codes: pd.DataFrame) -> pd.DataFrame:
+    """The tags in force: each (work, theme)'s machine tag unless a person's latest verdict
+    rejected it; tags people added. One row per (work, theme), the machine's evidence kept."""
+    if codes.empty:
+        return codes
+    is_human = codes["method"].astype(str).str.startswith("human:")
+    machine = codes[~is_human].drop_duplicates(["work_id", "theme_id"], keep="last")
+    human = codes[is_human].drop_duplicates(["work_id", "theme_id"], keep="last")
+    verdict = human.set_index(["work_id", "theme_id"])["method"].str.extract(
+        r"^human: (\w+)", expand=False
+    )
+    keys = pd.MultiIndex.from_frame(machine[["work_id", "theme_id"]])
+    rejected = keys.isin(verdict[verdict == "reject"].index)
+    kept = machine[~rejected]
+    added_keys = verdict[verdict == "add"].index.difference(keys)
+    added = human.set_index(["work_id", "theme_id"]).loc[added_keys].reset_index()
+    return conform(pd.concat([kept, added], ignore_index=True), CODES)
+
+
+# ------------------------------------------------------------------ validation
+
+
+def read_validation_sample(path) -> pd.DataFrame:
+    """A coded validation sample: CSV with ``work_id``, ``themes`` (space-separated theme IDs,
+    empty for none) and optionally ``language``, ``doi``, ``title``, ``note``."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise SlrError(f"validation sample not found: {path}")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"work_id", "themes"} - set(df.columns)
+    if missing:
+        raise SlrError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    return df
+
+
+def evaluate_codes(
+    codes: pd.DataFrame, reference: pd.DataFrame, themes: Iterable[str]
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Tagger against a coded reference sample (the works in ``reference`` only).
+
+    Returns a per-theme table (n reference tags, n predicted, precision, recall, F1) and the
+    summary: macro precision/recall/F1 over themes that either side uses, micro-F1, Cohen's
+    kappa and Krippendorff's alpha (nominal, two coders) over all work × theme cells.
+    """
+    themes = list(themes)
+    ids = set(reference["work_id"])
+    truth = {
+        (w, t)
+        for w, ts in zip(reference["work_id"], reference["themes"], strict=True)
+        for t in str(ts).split()
+    }
+    unknown = sorted({t for _, t in truth} - set(themes))
+    if unknown:
+        raise SlrError(
+            f"the reference sample uses unknown theme(s) {', '.join(unknown)}; "
+            f"valid options: {', '.join(themes)}"
+        )
+    pred = {(w, t) for w, t in zip(codes["work_id"], codes["theme_id"], strict=True) if w in ids}
+    rows = []
+    for t in themes:
+        ref_t = {k for k in truth if k[1] == t}
+        pred_t = {k for k in pred if k[1] == t}
+        tp = len(ref_t & pred_t)
+        p = tp / len(pred_t) if pred_t else np.nan
+        r = tp / len(ref_t) if ref_t else np.nan
+        f = (
+            2 * p * r / (p + r)
+            if ref_t and pred_t and p + r
+            else (0.0 if ref_t or pred_t else np.nan)
+        )
+        rows.append(
+            {
+                "theme_id": t,
+                "n_reference": len(ref_t),
+                "n_tagged": len(pred_t),
+                "precision": p,
+                "recall": r,
+                "f1": f,
+            }
+        )
+    table = pd.DataFrame(rows)
+    used = table[(table["n_reference"] > 0) | (table["n_tagged"] > 0)]
+    n_cells = len(ids) * len(themes)
+    tp, n_pred, n_ref = len(truth & pred), len(pred), len(truth)
+    agree = n_cells - len(truth ^ pred)
+    po = agree / n_cells
+    pe = (n_ref / n_cells) * (n_pred / n_cells) + (1 - n_ref / n_cells) * (1 - n_pred / n_cells)
+    kappa = (po - pe) / (1 - pe) if pe < 1 else 1.0
+    n = 2 * n_cells  # pairable values
+    n1 = n_ref + n_pred
+    n0 = n - n1
+    disagree = len(truth ^ pred)
+    alpha = 1 - (n - 1) * disagree / (n0 * n1) if n0 and n1 else 1.0
+    summary = {
+        "works": float(len(ids)),
+        "macro_precision": float(used["precision"].fillna(0).mean()),
+        "macro_recall": float(used["recall"].fillna(0).mean()),
+        "macro_f1": float(used["f1"].mean()),
+        "micro_f1": 2 * tp / (n_pred + n_ref) if n_pred + n_ref else 1.0,
+        "kappa": float(kappa),
+        "alpha": float(alpha),
+    }
+    return table, summary

@@ -198,7 +198,7 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").is_file():
         raise SlrError(f"{run_dir}: not a run folder (no run.json)")
-    return {
+    run = {
         "meta": read_json(run_dir / "run.json"),
         "works": read_table(run_dir / "works.parquet", WORKS),
         "decisions": read_table(run_dir / "decisions.csv", DECISIONS),
@@ -206,6 +206,11 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
         "prisma": read_table(run_dir / "prisma.csv", PRISMA),
         "sources": read_table(run_dir / "sources.csv", SOURCES),
     }
+    # the topic tables (absent when the run fitted no topics)
+    for name in ("topics", "topic_info", "topic_themes", "topic_stability"):
+        path = run_dir / f"{name}.csv"
+        run[name] = pd.read_csv(path, keep_default_na=False) if path.is_file() else None
+    return run
 
 
 # ---------------------------------------------------------------------- the screening log

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 IMPORTS_MANIFEST = "imports.json"
 NOTEBOOK = "01_review.py"
+CODING_NOTEBOOK = "03_coding.py"
 # fields the full records may add to the committed bibliographic facts
 ENRICH_FIELDS = ("abstract", "abstract_alt")
 
@@ -237,6 +238,7 @@ def compute_tables(
     decided_at: str,
     human: pd.DataFrame | None = None,
     progress: Progress | None = None,
+    coding_verdicts: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The pure middle of a run: dedupe, screen, code, assess eligibility, count.
 
@@ -265,8 +267,16 @@ def compute_tables(
     if progress:
         progress("codebook tagging")
     codes = coding.code_works(works, protocol, work_ids=ta_included, coded_at=decided_at)
+    if coding_verdicts is not None and len(coding_verdicts):
+        stale = sorted(set(coding_verdicts["work_id"]) - set(works["work_id"]))
+        if stale:
+            raise RunError(
+                f"the coding log names {len(stale)} works this run does not have (e.g. "
+                f"{stale[0]!r}); a source changed since they were coded"
+            )
+        codes = conform(pd.concat([codes, coding_verdicts], ignore_index=True), CODES)
     eligibility = screen.screen_eligibility(
-        works, decisions, codes, protocol, decided_at=decided_at
+        works, decisions, coding.current_codes(codes), protocol, decided_at=decided_at
     )
     decisions = conform(pd.concat([decisions, eligibility], ignore_index=True), DECISIONS)
     screen.check_decisions(decisions, works, protocol)
@@ -314,7 +324,19 @@ def run_review(
             f"({', '.join(f'{r.source_id}: {r.status}' for r in sources_table.itertuples())})"
         )
     human = io.read_log(protocol.screening_log)
-    tables = compute_tables(protocol, works, decided_at=started, human=human, progress=progress)
+    verdicts = io.read_table(protocol.coding_log, CODES) if protocol.coding_log.exists() else None
+    tables = compute_tables(
+        protocol,
+        works,
+        decided_at=started,
+        human=human,
+        coding_verdicts=verdicts,
+        progress=progress,
+    )
+    if protocol.coding.topics:
+        if progress:
+            progress("fitting topics (BERTopic)")
+        tables.update(compute_topics(protocol, tables))
     run_dir = new_run_dir(protocol, run_id)
     if progress:
         progress(f"writing tables to {run_dir}")
@@ -323,6 +345,9 @@ def run_review(
     io.write_csv(tables["codes"], run_dir / "codes.csv", CODES)
     io.write_csv(tables["prisma"], run_dir / "prisma.csv", PRISMA)
     io.write_csv(sources_table, run_dir / "sources.csv", SOURCES)
+    for name in ("topics", "topic_info", "topic_themes", "topic_stability"):
+        if name in tables:
+            io.write_csv_frame(tables[name], run_dir / f"{name}.csv")
     counts = prisma.prisma_counts(tables["prisma"])
     meta = {
         "run_id": run_dir.name,
@@ -347,7 +372,7 @@ def run_review(
     report = None
     if notebook:
         if progress:
-            progress("executing the report notebook")
+            progress("executing the report notebooks")
         report = write_report(protocol, run_dir)
     meta["finished_at"] = screen.now_utc()
     io.write_json(run_dir / "run.json", meta)
@@ -365,17 +390,53 @@ def notebooks_dir() -> Path:
 
 
 def write_report(protocol: Protocol, run_dir: Path) -> Path:
+    """Execute the review notebook (→ report.html) and the coding notebook (→ coding.html)."""
     from slr.notebooks import execute_notebook, render_html
 
-    source = notebooks_dir() / NOTEBOOK
-    executed = run_dir / "notebooks" / NOTEBOOK.replace(".py", ".ipynb")
-    execute_notebook(
-        source,
-        executed,
-        {"protocol_path": str(protocol.path), "run_dir": str(run_dir)},
-        cwd=protocol.root,
+    params = {"protocol_path": str(protocol.path), "run_dir": str(run_dir)}
+    report = None
+    for name, html in ((NOTEBOOK, "report.html"), (CODING_NOTEBOOK, "coding.html")):
+        executed = run_dir / "notebooks" / name.replace(".py", ".ipynb")
+        execute_notebook(notebooks_dir() / name, executed, params, cwd=protocol.root)
+        out = render_html(executed, run_dir / html)
+        report = report or out
+    return report
+
+
+def included_work_ids(decisions: pd.DataFrame) -> list[str]:
+    """Works whose decision in force at eligibility is include."""
+    current = screen.latest_decisions(decisions)
+    keep = (current["stage"] == "eligibility") & (current["decision"] == "include")
+    return sorted(current.loc[keep, "work_id"])
+
+
+def compute_topics(protocol: Protocol, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """BERTopic on the included works: assignments, topic words, topic × theme, stability."""
+    from slr import topics
+
+    works = tables["works"].set_index("work_id")
+    ids = included_work_ids(tables["decisions"])
+    if len(ids) < 4:
+        return {}
+    texts = [topics.work_text(works.loc[i]) for i in ids]
+    from slr.embeddings import embed
+
+    vectors = embed(texts)
+    seed = protocol.coding.topics_seed if protocol.coding.topics_seed is not None else protocol.seed
+    model = topics.fit_topics(ids, texts, seed=seed, embeddings=vectors)
+    assignments = model.assignments.merge(model.topics[["topic", "label"]], on="topic")
+    themes = [t.id for t in protocol.codebook]
+    cross = topics.topic_theme_table(model, coding.current_codes(tables["codes"]), themes)
+    stability = topics.topic_stability(
+        ids, texts, seeds=[seed + k for k in range(5)], embeddings=vectors, config=model.config
     )
-    return render_html(executed, run_dir / "report.html")
+    info = model.topics.assign(config=model.config, seed=seed)
+    return {
+        "topics": assignments,
+        "topic_info": info,
+        "topic_themes": cross,
+        "topic_stability": stability,
+    }
 
 
 # ---------------------------------------------------------------------- imports & status

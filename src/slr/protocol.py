@@ -204,6 +204,10 @@ class Theme(_Frozen):
     label: str
     definition: str
     terms: Terms
+    # broad words that tag only in context: a challenge needs a problem word in the same
+    # sentence; other groups need the sentence to be semantically close to the theme
+    cues: Terms = Terms()
+    examples: tuple[str, ...] = ()  # English sentences the semantic method compares against
     exclude_terms: tuple[str, ...] = ()
 
     @model_validator(mode="after")
@@ -224,11 +228,23 @@ class Screening(_Frozen):
     confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
 
 
+class Coding(_Frozen):
+    coder: str = "slr-codebook"
+    semantic: bool = True  # MiniLM sentence similarity (needs slr[embeddings])
+    # cosine similarity at which a sentence counts as about a theme; calibrated on the
+    # review's validation sample (``make bench-coding`` reports it cross-validated)
+    threshold: Annotated[float, Field(gt=0, lt=1)] = 0.45
+    topics: bool = True  # BERTopic on the included works (needs slr[topics])
+    topics_seed: int | None = None  # default: the protocol's seed
+    validation: str | None = None  # the coded validation sample (CSV), relative to the protocol
+
+
 class Protocol(_Frozen):
     review: Review
     sources: tuple[Source, ...]
     criteria: tuple[Criterion, ...]
     screening: Screening = Screening()
+    coding: Coding = Coding()
     codebook: tuple[Theme, ...]
     seed: int = 42
 
@@ -286,6 +302,11 @@ class Protocol(_Frozen):
     def screening_log(self) -> Path:
         """The review's hash-chained log of people's screening decisions."""
         return self.corpus_dir / "screening" / "decisions.csv"
+
+    @property
+    def coding_log(self) -> Path:
+        """The review's log of people's verdicts on codebook tags (confirm, reject, add)."""
+        return self.corpus_dir / "coding" / "verdicts.csv"
 
     @property
     def outputs_dir(self) -> Path:

@@ -80,3 +80,56 @@ def theme_table(protocol: Protocol, run: Run, group: str) -> Styler:
 
 def coverage_table(run: Run) -> Styler:
     return _style(synthesis.compute_field_coverage(run["works"])).format({"share": "{:.0%}"})
+
+
+# ---------------------------------------------------------------------- coding and topics
+
+
+def theme_frequency_table(protocol: Protocol, run: Run, group: str) -> Styler:
+    df = synthesis.compute_theme_frequencies(run["works"], run["decisions"], run["codes"], protocol)
+    df = df[df["group"] == group].drop(columns="group").sort_values("works", ascending=False)
+    return _style(df)
+
+
+def theme_evidence_table(run: Run, theme_id: str, limit: int = 10) -> Styler:
+    df = synthesis.compute_theme_evidence(run["works"], run["decisions"], run["codes"], theme_id)
+    return _style(df.head(limit))
+
+
+def topics_table(run: Run) -> Styler | str:
+    if run.get("topic_info") is None:
+        return "No topics in this run (fewer than 4 included works, or topics turned off)."
+    return _style(run["topic_info"][["topic", "size", "words", "config", "seed"]])
+
+
+def topic_stability_table(run: Run) -> Styler | str:
+    if run.get("topic_stability") is None:
+        return "No topics in this run."
+    return _style(run["topic_stability"].round(3))
+
+
+def topics_over_time_table(run: Run) -> Styler | str:
+    if run.get("topics") is None:
+        return "No topics in this run."
+    df = synthesis.compute_topics_over_time(run["works"], run["topics"])
+    return df.style.set_table_styles(_TABLE_STYLE)
+
+
+def topic_theme_table(run: Run) -> Styler | str:
+    if run.get("topic_themes") is None:
+        return "No topics in this run."
+    return _style(run["topic_themes"])
+
+
+def candidate_themes_markdown(run: Run) -> str:
+    tt = run.get("topic_themes")
+    if tt is None:
+        return "No topics in this run."
+    new = tt[tt["candidate_new_theme"].astype(str) == "True"]
+    if new.empty:
+        return "Every topic carries at least one codebook theme on half of its works or more."
+    lines = [f"- **{r.label}** ({r.size} works)" for r in new.itertuples()]
+    return (
+        "Topics that carry no codebook theme on half of their works (candidate new themes):\n\n"
+        + "\n".join(lines)
+    )

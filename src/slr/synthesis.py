@@ -51,8 +51,11 @@ def compute_theme_table(
     """
     if group not in GROUPS:
         raise ValueError(f"unknown group {group!r}; valid options: {', '.join(GROUPS)}")
+    from slr.coding import current_codes
+
     included = set(included_ids(works, decisions))
     by_id = works.set_index("work_id")
+    codes = current_codes(codes)
     coded = codes[codes["work_id"].isin(included)]
     rows = []
     for theme in protocol.themes(group):
@@ -127,4 +130,63 @@ def compute_decision_summary(decisions: pd.DataFrame) -> pd.DataFrame:
         .size()
         .rename("records")
         .reset_index()
+    )
+
+
+def compute_theme_frequencies(
+    works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, protocol: Protocol
+) -> pd.DataFrame:
+    """Every theme, grouped: included works tagged, share, and how the tags were made
+    (terms, cue in context, semantic, a person's verdict)."""
+    from slr.coding import current_codes
+
+    included = set(included_ids(works, decisions))
+    coded = current_codes(codes)
+    coded = coded[coded["work_id"].isin(included)]
+    method = coded["method"].str.extract(r"^([\w+ ]+?)(?::|$)", expand=False).str.strip()
+    rows = []
+    for theme in protocol.codebook:
+        mask = coded["theme_id"] == theme.id
+        n = coded.loc[mask, "work_id"].nunique()
+        how = method[mask].value_counts()
+        rows.append(
+            {
+                "group": theme.group,
+                "theme_id": theme.id,
+                "theme": theme.label,
+                "works": n,
+                "share": round(n / len(included), 3) if included else 0.0,
+                "how": ", ".join(f"{k} {v}" for k, v in how.items()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def compute_theme_evidence(
+    works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, theme_id: str
+) -> pd.DataFrame:
+    """Every included work tagged with ``theme_id``: citation, evidence, field and method."""
+    from slr.coding import current_codes
+
+    included = set(included_ids(works, decisions))
+    by_id = works.set_index("work_id")
+    coded = current_codes(codes)
+    t = coded[(coded["theme_id"] == theme_id) & coded["work_id"].isin(included)]
+    return pd.DataFrame(
+        {
+            "work": [cite(by_id.loc[w]) for w in t["work_id"]],
+            "evidence": t["evidence"].to_numpy(),
+            "field": t["source_field"].to_numpy(),
+            "method": t["method"].to_numpy(),
+        }
+    )
+
+
+def compute_topics_over_time(works: pd.DataFrame, topics: pd.DataFrame) -> pd.DataFrame:
+    """Topic × publication year counts (works without a year under "n.d.")."""
+    years = works.set_index("work_id")["publication_year"]
+    t = topics.assign(year=[years.get(w) for w in topics["work_id"]])
+    t["year"] = t["year"].map(lambda y: "n.d." if pd.isna(y) else str(int(y)))
+    return t.pivot_table(
+        index="label", columns="year", values="work_id", aggfunc="count", fill_value=0
     )

@@ -1,0 +1,86 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Coding and topics
+#
+# Executed by papermill for one run (`slr run`). The codebook tags (terms, cues in context,
+# MiniLM sentence similarity, people's verdicts) and the BERTopic topics of the included works,
+# all read from the run's tables.
+
+# %% tags=["parameters"]
+protocol_path = "protocols/rural-community-business.yaml"
+run_dir = "outputs/rural-community-business/latest"
+coder = ""  # your name, to confirm or reject tags in the panel below (empty: no panel)
+
+# %%
+import pandas as pd
+from IPython.display import Markdown, display
+
+import slr
+from slr import report
+
+pd.set_option("display.max_colwidth", None)
+protocol = slr.load_protocol(protocol_path)
+run = slr.read_run(run_dir)
+
+# %% [markdown]
+# ## Theme frequencies by group
+# Included works tagged with each theme; `how` counts the methods behind the tags.
+
+# %%
+for group in ("potential", "challenge", "strategy"):
+    display(Markdown(report.group_heading(protocol, group)))
+    display(report.theme_frequency_table(protocol, run, group))
+
+# %% [markdown]
+# ## Evidence per theme
+# Up to ten works per theme, with the sentence or keyword that carries the theme.
+
+# %%
+for theme in protocol.codebook:
+    display(Markdown(f"### {theme.id} {theme.label}"))
+    display(report.theme_evidence_table(run, theme.id))
+
+# %% [markdown]
+# ## Topics (BERTopic)
+# Topic words and sizes; stability across five seeds (adjusted Rand index against the first).
+
+# %%
+display(report.topics_table(run))
+display(report.topic_stability_table(run))
+
+# %% [markdown]
+# ### Topics over time
+
+# %%
+display(report.topics_over_time_table(run))
+
+# %% [markdown]
+# ### Topics × codebook themes
+# How many of each topic's works carry each theme; `main_themes` are those on half of its
+# works or more.
+
+# %%
+display(report.topic_theme_table(run))
+display(Markdown(report.candidate_themes_markdown(run)))
+
+# %% [markdown]
+# ## Review the tags
+# With `coder` set, confirm or reject tags; each click appends a row to the review's coding log,
+# applied by the next `slr run`.
+
+# %%
+if coder:
+    from slr.coding_panel import CodingSession, build_coding_panel
+
+    display(build_coding_panel(CodingSession(protocol, run["codes"], coder)))
