@@ -54,6 +54,39 @@ def test_run_end_to_end_with_report(mini_project, capsys):
     assert "Studies included in review" in html and "Social capital" in html
     assert "import slr" not in html  # code cells are hidden
     assert (mini_project / "outputs" / "mini" / "latest").resolve() == run_dir
+    # coding and topics: tables, executed notebook, page
+    for name in ("topics.csv", "topic_info.csv", "topic_themes.csv", "topic_stability.csv",
+                 "coding.html", "notebooks/03_coding.ipynb"):  # fmt: skip
+        assert (run_dir / name).is_file(), name
+    assert set(run["topics"]["work_id"]) == set(
+        run["decisions"].query("stage == 'eligibility' and decision == 'include'")["work_id"]
+    )
+    coding_html = (run_dir / "coding.html").read_text(encoding="utf-8")
+    assert "Theme frequencies by group" in coding_html and "Topics" in coding_html
+
+
+def test_a_coders_rejection_is_applied_by_the_next_run(mini_project):
+    from slr.coding_panel import CodingSession
+    from slr.protocol import load_protocol
+
+    path = mini_project / "protocols" / "mini.yaml"
+    assert main(["-q", "run", str(path), "--run-id", "r1"]) == 0
+    protocol = load_protocol(path)
+    run = read_run(mini_project / "outputs" / "mini" / "r1")
+    per_work = run["codes"].groupby("work_id")["theme_id"].nunique()
+    work = sorted(per_work[per_work == 1].index)[0]  # its one tag keeps it in (IC4)
+    theme = run["codes"].set_index("work_id").loc[work, "theme_id"]
+    CodingSession(protocol, run["codes"], "ana").verdict(work, theme, "reject", note="off topic")
+    assert main(["-q", "run", str(path), "--run-id", "r2"]) == 0
+    again = read_run(mini_project / "outputs" / "mini" / "r2")
+    human = again["codes"][again["codes"]["coder"] == "ana"]
+    assert list(human["method"]) == ["human: reject (off topic)"]
+    last = again["decisions"][again["decisions"]["work_id"] == work].iloc[-1]
+    assert (last["stage"], last["decision"], last["criterion_id"]) == (
+        "eligibility",
+        "exclude",
+        "IC4",
+    )
 
 
 def test_add_source_is_used_and_recorded(mini_project, tmp_path, capsys):

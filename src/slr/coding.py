@@ -107,6 +107,42 @@ PROBLEM_TERMS = Terms(
     ),
 )
 
+# Words that make an abstract sentence about the study's method or informants ("we
+# interviewed village heads"): such sentences are not evidence of a theme.
+METHOD_TERMS = Terms(
+    en=(
+        "interview*",
+        "respondent*",
+        "informant*",
+        "questionnaire*",
+        "sample size",
+        "sampling",
+        "purposive",
+        "data were collected",
+        "data was collected",
+        "data collection",
+        "focus group*",
+        "fgd",
+        "participants were",
+        "surveyed",
+    ),
+    id=(
+        "wawancara",
+        "informan",
+        "responden",
+        "kuesioner",
+        "angket",
+        "sampel",
+        "purposive",
+        "pengumpulan data",
+        "teknik pengambilan",
+        "subjek penelitian",
+        "subject penelitian",
+        "narasumber",
+        "observasi",
+    ),
+)
+
 _EN_WORDS = frozenset(
     "the and of to in is for with this that by on are as be was were from which an it its "
     "their these those has have study results".split()
@@ -166,8 +202,9 @@ def _as_list(value) -> list[str]:
 class _Matcher:
     """One theme's compiled terms, cues and exclusions."""
 
-    def __init__(self, theme: Theme, problems):
+    def __init__(self, theme: Theme, problems, methods=()):
         self.theme = theme
+        self.methods = methods
         self.terms = compile_terms((*theme.terms.en, *theme.terms.id))
         self.cues = compile_terms((*theme.cues.en, *theme.cues.id))
         self.excluded = compile_terms(theme.exclude_terms)
@@ -177,6 +214,8 @@ class _Matcher:
         out = []
         for i, span in enumerate(spans):
             if self.excluded and find_terms(self.excluded, span.text):
+                continue
+            if span.field.startswith("abstract") and find_terms(self.methods, span.text):
                 continue
             hits = [t.text for t, _ in find_terms(self.terms, span.text)]
             if hits:
@@ -256,7 +295,8 @@ def code_works(
     coded_at = coded_at or now_utc()
     subset = works if work_ids is None else works[works["work_id"].isin(set(work_ids))]
     problems = compile_terms((*PROBLEM_TERMS.en, *PROBLEM_TERMS.id))
-    matchers = [_Matcher(t, problems) for t in protocol.codebook]
+    methods = compile_terms((*METHOD_TERMS.en, *METHOD_TERMS.id))
+    matchers = [_Matcher(t, problems, methods) for t in protocol.codebook]
 
     found: list[tuple[str, list[Span], _Matcher, list[dict]]] = []
     to_embed: dict[str, None] = {}

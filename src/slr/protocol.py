@@ -236,7 +236,7 @@ class Coding(_Frozen):
     threshold: Annotated[float, Field(gt=0, lt=1)] = 0.45
     topics: bool = True  # BERTopic on the included works (needs slr[topics])
     topics_seed: int | None = None  # default: the protocol's seed
-    validation: str | None = None  # the coded validation sample (CSV), relative to the protocol
+    validation: str | None = None  # the coded validation sample (CSV), relative to the project
 
 
 class Protocol(_Frozen):

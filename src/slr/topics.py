@@ -141,7 +141,7 @@ def fit_topics(
         from umap import UMAP
 
         dim = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)
-        min_size = max(5, n // 50)
+        min_size = max(10, n // 250)  # BERTopic's default 10, growing with the corpus
         cluster = HDBSCAN(
             min_cluster_size=min_size,
             metric="euclidean",
@@ -155,10 +155,12 @@ def fit_topics(
         dim = PCA(n_components=min(5, n - 1), random_state=seed)
         k = max(2, min(n // 2, round((n / 2) ** 0.5)))
         cluster = KMeans(n_clusters=k, n_init=10, random_state=seed)
+    # BERTopic fits the vectorizer on one document per topic: min_df must stay 1, or the words
+    # that set a topic apart (found in that topic only) are dropped
     vectorizer = CountVectorizer(
         stop_words=_stop_words(),
         ngram_range=(1, 2),
-        min_df=2 if n >= 20 else 1,
+        min_df=1,
         token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
     )
     model = BERTopic(
@@ -173,7 +175,7 @@ def fit_topics(
     seconds = time.perf_counter() - t0
     rows = []
     for tid in sorted(set(topics)):
-        words = [w for w, _ in (model.get_topic(tid) or [])][:TOP_WORDS]
+        words = [w for w, _ in (model.get_topic(tid) or []) if w][:TOP_WORDS]
         rows.append(
             {
                 "topic": int(tid),
