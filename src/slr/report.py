@@ -88,7 +88,7 @@ def coverage_table(run: Run) -> Styler:
 def theme_frequency_table(protocol: Protocol, run: Run, group: str) -> Styler:
     df = synthesis.compute_theme_frequencies(run["works"], run["decisions"], run["codes"], protocol)
     df = df[df["group"] == group].drop(columns="group").sort_values("works", ascending=False)
-    return _style(df)
+    return _style(df).format({"share": "{:.0%}"})
 
 
 def theme_evidence_table(run: Run, theme_id: str, limit: int = 10) -> Styler:
