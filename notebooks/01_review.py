@@ -67,6 +67,13 @@ display(Markdown(report.group_heading(protocol, "strategy")))
 display(report.theme_table(protocol, run, "strategy"))
 
 # %% [markdown]
+# ## Topics the codebook did not name
+# BERTopic on the included works (details, stability and topics × themes in `coding.html`).
+
+# %%
+display(Markdown(report.candidate_themes_markdown(run)))
+
+# %% [markdown]
 # ## What the records carry
 # Fields available to screening and coding in this run (canonical records).
 
