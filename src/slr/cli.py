@@ -265,6 +265,20 @@ def cmd_agree(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from slr.compare import describe_diff, diff_runs
+    from slr.io import read_run
+
+    d = diff_runs(read_run(args.run_a), read_run(args.run_b))
+    if args.json:
+        _out(json.dumps(d, indent=2, default=list))
+    else:
+        _out(describe_diff(d, str(args.run_a), str(args.run_b)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="slr",
@@ -348,6 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("reviewer_b")
     a.add_argument("--stage", default="title_abstract")
     a.set_defaults(func=cmd_agree)
+
+    d = sub.add_parser(
+        "diff", help="what changed between two runs: works, decisions, tags, counts, files"
+    )
+    d.add_argument("run_a", type=Path)
+    d.add_argument("run_b", type=Path)
+    d.add_argument("--json", action="store_true", help="one JSON object")
+    d.set_defaults(func=cmd_diff)
 
     s = sub.add_parser("status", help="counts per stage: corpus and latest run")
     s.add_argument("protocol", type=Path)

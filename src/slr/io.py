@@ -206,6 +206,8 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
         "prisma": read_table(run_dir / "prisma.csv", PRISMA),
         "sources": read_table(run_dir / "sources.csv", SOURCES),
     }
+    manifest = run_dir / "manifest.json"
+    run["manifest"] = read_json(manifest) if manifest.is_file() else None
     # the topic tables (absent when the run fitted no topics)
     for name in ("topics", "topic_info", "topic_themes", "topic_stability"):
         path = run_dir / f"{name}.csv"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,34 @@ def execute_notebook(
     finally:
         if env_before is None:
             os.environ.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)
+        if output.is_file():
+            strip_volatile(output)
     return output
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
+_VOLATILE = ("start_time", "end_time", "duration", "input_path", "output_path")
+
+
+def strip_volatile(path: Path) -> Path:
+    """Remove execution times and paths from an executed notebook (the run's manifest holds
+    the times), so two runs of the same inputs write identical notebooks."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for key in _VOLATILE:
+        nb.metadata.get("papermill", {}).pop(key, None)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:03d}"  # jupytext and papermill draw random cell IDs
+        cell.metadata.pop("execution", None)
+        for out in cell.get("outputs", []):  # "<Styler at 0x7f…>": a memory address
+            plain = out.get("data", {}).get("text/plain")
+            if isinstance(plain, str):
+                out["data"]["text/plain"] = _ADDRESS.sub(">", plain)
+        for key in _VOLATILE:
+            cell.metadata.get("papermill", {}).pop(key, None)
+    write_text(path, nbformat.writes(nb) + "\n")
+    return path
 
 
 def render_html(notebook: Path, output: Path, *, show_code: bool = False) -> Path:

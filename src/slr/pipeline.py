@@ -29,7 +29,16 @@ from slr.schema import CODES, DECISIONS, PRISMA, SOURCES, WORKS, conform
 logger = logging.getLogger(__name__)
 
 IMPORTS_MANIFEST = "imports.json"
+# Machine-made rows (rules, tagger) are remade by every run: their time is the run's, recorded in
+# manifest.json, so that two runs of the same inputs write identical tables.
+MACHINE_TIME = "run"
+MANIFEST_PACKAGES = (
+    "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "rapidfuzz", "pyalex", "rispy",
+    "bibtexparser", "papermill", "nbconvert", "jupytext", "torch", "sentence-transformers",
+    "bertopic", "umap-learn", "hdbscan",
+)  # fmt: skip
 NOTEBOOK = "01_review.py"
+MANIFEST = "manifest.json"
 CODING_NOTEBOOK = "03_coding.py"
 # fields the full records may add to the committed bibliographic facts
 ENRICH_FIELDS = ("abstract", "abstract_alt")
@@ -328,7 +337,7 @@ def run_review(
     tables = compute_tables(
         protocol,
         works,
-        decided_at=started,
+        decided_at=MACHINE_TIME,
         human=human,
         coding_verdicts=verdicts,
         progress=progress,
@@ -350,10 +359,8 @@ def run_review(
             io.write_csv_frame(tables[name], run_dir / f"{name}.csv")
     counts = prisma.prisma_counts(tables["prisma"])
     meta = {
-        "run_id": run_dir.name,
         "review": protocol.review.id,
-        "started_at": started,
-        "protocol": str(protocol.path) if protocol.path else None,
+        "protocol": _relative(protocol.path, protocol.root) if protocol.path else None,
         "protocol_hash": protocol.hash,
         "protocol_version": protocol.version,
         "seed": protocol.seed,
@@ -374,10 +381,84 @@ def run_review(
         if progress:
             progress("executing the report notebooks")
         report = write_report(protocol, run_dir)
-    meta["finished_at"] = screen.now_utc()
-    io.write_json(run_dir / "run.json", meta)
+    manifest = build_manifest(protocol, specs, run_dir, started=started)
+    io.write_json(run_dir / MANIFEST, manifest)
     _point_latest(run_dir)
     return RunResult(run_dir=run_dir, report=report, counts=counts)
+
+
+def _relative(path: Path, root: Path) -> str:
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def input_files(protocol: Protocol, specs: list[SourceSpec]) -> list[Path]:
+    """Every file a run reads: the protocol, each source's files, enrichment files, the logs
+    of people's screening decisions and coding verdicts (those that exist)."""
+    paths: list[Path] = [Path(protocol.path)] if protocol.path else []
+    for spec in specs:
+        for p in (spec.path, spec.enrich_from):
+            if p is None or not Path(p).exists():
+                continue
+            p = Path(p)
+            paths.extend(sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p])
+    for log in (protocol.screening_log, protocol.coding_log):
+        if log.exists():
+            paths.extend([log, *sorted(log.parent.glob(log.name + ".head.json"))])
+    seen: dict[Path, None] = {}
+    for p in paths:
+        seen.setdefault(p.resolve(), None)
+    return list(seen)
+
+
+def build_manifest(
+    protocol: Protocol, specs: list[SourceSpec], run_dir: Path, *, started: str
+) -> dict[str, Any]:
+    """What a run read and wrote, with SHA-256 hashes; the only output that holds times."""
+    from importlib.metadata import PackageNotFoundError
+
+    def pkg(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    outputs = sorted(p for p in run_dir.rglob("*") if p.is_file() and p.name != MANIFEST)
+    return {
+        "run_id": run_dir.name,
+        "started_at": started,
+        "finished_at": screen.now_utc(),
+        "review": protocol.review.id,
+        "protocol_hash": protocol.hash,
+        "protocol_version": protocol.version,
+        "seeds": {
+            "protocol": protocol.seed,
+            "topics": protocol.coding.topics_seed
+            if protocol.coding.topics_seed is not None
+            else protocol.seed,
+        },
+        "python": platform.python_version(),
+        "packages": {p: pkg(p) for p in ("slr", *MANIFEST_PACKAGES)},
+        "inputs": [
+            {
+                "path": _relative(p, protocol.root),
+                "sha256": io.sha256_file(p),
+                "bytes": p.stat().st_size,
+            }
+            for p in input_files(protocol, specs)
+        ],
+        "outputs": [
+            {
+                "path": str(p.relative_to(run_dir)),
+                "sha256": io.sha256_file(p),
+                "bytes": p.stat().st_size,
+            }
+            for p in outputs
+        ],
+    }
 
 
 def notebooks_dir() -> Path:
@@ -393,11 +474,13 @@ def write_report(protocol: Protocol, run_dir: Path) -> Path:
     """Execute the review notebook (→ report.html) and the coding notebook (→ coding.html)."""
     from slr.notebooks import execute_notebook, render_html
 
-    params = {"protocol_path": str(protocol.path), "run_dir": str(run_dir)}
+    # the notebooks run inside the run folder with relative paths, so that nothing in them
+    # names the run (two runs of the same inputs write identical notebooks)
+    params = {"protocol_path": os.path.relpath(protocol.path, run_dir), "run_dir": "."}
     report = None
     for name, html in ((NOTEBOOK, "report.html"), (CODING_NOTEBOOK, "coding.html")):
         executed = run_dir / "notebooks" / name.replace(".py", ".ipynb")
-        execute_notebook(notebooks_dir() / name, executed, params, cwd=protocol.root)
+        execute_notebook(notebooks_dir() / name, executed, params, cwd=run_dir)
         out = render_html(executed, run_dir / html)
         report = report or out
     return report

@@ -22,8 +22,14 @@ _TABLE_STYLE = [
 ]
 
 
-def _style(df: pd.DataFrame) -> Styler:
-    return df.style.hide(axis="index").set_table_styles(_TABLE_STYLE)
+def _style(df: pd.DataFrame, *, index: bool = False) -> Styler:
+    """A left-aligned table; its HTML id comes from its content (pandas would draw a random
+    one), so a rerun renders the same page."""
+    import hashlib
+
+    digest = hashlib.sha256(df.to_csv().encode("utf-8")).hexdigest()[:10]
+    style = df.style.set_uuid(digest).set_table_styles(_TABLE_STYLE)
+    return style if index else style.hide(axis="index")
 
 
 def summary_markdown(protocol: Protocol, run: Run) -> str:
@@ -40,9 +46,9 @@ def summary_markdown(protocol: Protocol, run: Run) -> str:
     )
     return (
         f"# {protocol.review.title}\n\n{protocol.review.description}\n\n{questions}\n\n"
-        f"Run `{meta['run_id']}` started {meta['started_at']}, protocol version "
-        f"`{meta['protocol_version']}` (SHA-256 `{meta['protocol_hash'][:16]}…`), slr "
-        f"{meta['slr_version']}.\n\n"
+        f"Protocol version `{meta['protocol_version']}` (SHA-256 "
+        f"`{meta['protocol_hash'][:16]}…`), slr {meta['slr_version']}; the run's times and the "
+        f"hashes of its inputs and outputs are in `manifest.json`.\n\n"
         f"**{counts['identified']}** records identified ({sources}); "
         f"**{counts['duplicates']}** duplicates marked; **{counts['screened']}** screened; "
         f"**{counts['included']}** studies included.{extra}"
@@ -112,7 +118,7 @@ def topics_over_time_table(run: Run) -> Styler | str:
     if run.get("topics") is None:
         return "No topics in this run."
     df = synthesis.compute_topics_over_time(run["works"], run["topics"])
-    return df.style.set_table_styles(_TABLE_STYLE)
+    return _style(df, index=True)
 
 
 def topic_theme_table(run: Run) -> Styler | str:
