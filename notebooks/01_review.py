@@ -40,9 +40,18 @@ display(report.sources_table(run))
 
 # %% [markdown]
 # ## PRISMA 2020 flow
+# Every box computed from the run's decisions (`prisma.csv`; the diagram is also saved as
+# `figures/prisma.svg` and `.png`).
 
 # %%
+display(report.figure(run_dir, "prisma"))
 display(report.prisma_table(run))
+
+# %% [markdown]
+# ## The records over time
+
+# %%
+display(report.figure(run_dir, "works_per_year"))
 
 # %% [markdown]
 # ## Eligibility criteria
@@ -67,10 +76,26 @@ display(Markdown(report.group_heading(protocol, "strategy")))
 display(report.theme_table(protocol, run, "strategy"))
 
 # %% [markdown]
+# ## Themes over time and together
+
+# %%
+display(report.figure(run_dir, "themes_over_time"))
+display(report.figure(run_dir, "themes"))
+
+# %% [markdown]
+# ## Where the studies took place
+# Countries and Indonesian provinces named in the included works' titles, keywords and
+# abstracts (a named province counts for Indonesia).
+
+# %%
+display(report.figure(run_dir, "places"))
+
+# %% [markdown]
 # ## Topics the codebook did not name
 # BERTopic on the included works (details, stability and topics × themes in `coding.html`).
 
 # %%
+display(report.figure(run_dir, "topic_sizes"))
 display(Markdown(report.candidate_themes_markdown(run)))
 
 # %% [markdown]

@@ -285,3 +285,28 @@ def verify_log(path: str | Path) -> list[str]:
             f"{_head_path(path).name} is missing: deleted rows at the end cannot be detected"
         )
     return problems
+
+
+# ---------------------------------------------------------------------- figures
+
+
+def save_figure(fig, stem: str | Path) -> tuple[Path, Path]:
+    """Write ``fig`` as ``<stem>.svg`` and ``<stem>.png`` (150 dpi), atomically and without
+    timestamps (reruns write identical bytes); the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    svg, png = stem.with_suffix(".svg"), stem.with_suffix(".png")
+    try:
+        with atomic_path(svg) as tmp:
+            fig.savefig(
+                tmp, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight"
+            )
+        with atomic_path(png) as tmp:
+            fig.savefig(
+                tmp, format="png", dpi=150, metadata={"Software": None}, bbox_inches="tight"
+            )
+    finally:
+        plt.close(fig)
+    return svg, png

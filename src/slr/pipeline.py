@@ -357,6 +357,9 @@ def run_review(
     for name in ("topics", "topic_info", "topic_themes", "topic_stability"):
         if name in tables:
             io.write_csv_frame(tables[name], run_dir / f"{name}.csv")
+    if progress:
+        progress("drawing figures")
+    write_figures(protocol, tables, run_dir)
     counts = prisma.prisma_counts(tables["prisma"])
     meta = {
         "review": protocol.review.id,
@@ -484,6 +487,26 @@ def write_report(protocol: Protocol, run_dir: Path) -> Path:
         out = render_html(executed, run_dir / html)
         report = report or out
     return report
+
+
+def write_figures(protocol: Protocol, tables: dict[str, pd.DataFrame], run_dir: Path) -> None:
+    """The report's figures (SVG + PNG under ``figures/``) and the places table they draw on."""
+    from slr import figures, places
+
+    included = included_work_ids(tables["decisions"])
+    where = places.places_table(tables["works"], included)
+    io.write_csv_frame(where, run_dir / "places.csv")
+    out = run_dir / "figures"
+    io.save_figure(figures.prisma_flow(tables["prisma"]), out / "prisma")
+    io.save_figure(figures.works_per_year(tables["works"], included), out / "works_per_year")
+    io.save_figure(
+        figures.themes_over_time(protocol, tables["codes"], tables["works"], included),
+        out / "themes_over_time",
+    )
+    io.save_figure(figures.places_chart(where), out / "places")
+    io.save_figure(figures.theme_network(protocol, tables["codes"], included), out / "themes")
+    if "topic_info" in tables:
+        io.save_figure(figures.topic_sizes(tables["topic_info"]), out / "topic_sizes")
 
 
 def included_work_ids(decisions: pd.DataFrame) -> list[str]:

@@ -139,3 +139,36 @@ def candidate_themes_markdown(run: Run) -> str:
         "Topics that carry no codebook theme on half of their works (candidate new themes):\n\n"
         + "\n".join(lines)
     )
+
+
+# ---------------------------------------------------------------------- figures
+
+
+FIGURE_TEXT = {
+    "prisma": "PRISMA 2020 flow diagram of the records, reports and studies",
+    "works_per_year": "Records identified and studies included per publication year",
+    "themes_over_time": "Share of each year's included works carrying each codebook theme",
+    "themes": "Network of codebook themes that occur together in included works",
+    "places": "Countries and Indonesian provinces named by the included works",
+    "topic_sizes": "Number of included works per BERTopic topic",
+}
+
+
+def figure(run_dir, name: str):
+    """A run's figure (``figures/<name>.svg``) embedded in the page as an image with its
+    alternative text (the HTML report stays one self-contained file)."""
+    import base64
+    from pathlib import Path
+
+    from IPython.display import HTML, Markdown
+
+    path = Path(run_dir) / "figures" / f"{name}.svg"
+    if not path.is_file():
+        return Markdown(f"*No figure `{name}` in this run.*")
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    alt = FIGURE_TEXT.get(name, name)
+    return HTML(
+        f'<figure style="margin:0"><img alt="{alt}" style="max-width:100%" '
+        f'src="data:image/svg+xml;base64,{data}"/><figcaption><i>{alt}</i> '
+        f"(<code>figures/{name}.svg</code>, <code>.png</code>)</figcaption></figure>"
+    )
