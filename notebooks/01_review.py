@@ -91,6 +91,22 @@ display(report.figure(run_dir, "themes"))
 display(report.figure(run_dir, "places"))
 
 # %% [markdown]
+# ## The seed article's claims, checked against the corpus
+
+# %%
+display(Markdown(report.claims_summary(protocol, run)))
+display(report.claims_table(run))
+
+# %% [markdown]
+# ## The seed article's references, audited
+# Each reference as printed: found in this review's corpus (title match), and in OpenAlex when
+# `slr audit-references` was run online (its answers are saved in the corpus and read offline).
+# Reviewer's notes are ours, not checks slr ran.
+
+# %%
+display(report.references_table(run))
+
+# %% [markdown]
 # ## Topics the codebook did not name
 # BERTopic on the included works (details, stability and topics × themes in `coding.html`).
 

@@ -279,6 +279,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_references(args: argparse.Namespace) -> int:
+    from slr.harvest import REFERENCE_LOOKUP, HarvestSettings, lookup_references
+    from slr.protocol import load_protocol
+
+    protocol = load_protocol(args.protocol)
+    record = lookup_references(protocol, settings=HarvestSettings.from_env(base_url=args.base_url))
+    found = sum(1 for r in record["results"].values() if r)
+    _out(
+        f"{found} of {len(record['results'])} references found in OpenAlex; saved to "
+        f"{protocol.corpus_dir / REFERENCE_LOOKUP} (the next run audits against it)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="slr",
@@ -370,6 +384,16 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("run_b", type=Path)
     d.add_argument("--json", action="store_true", help="one JSON object")
     d.set_defaults(func=cmd_diff)
+
+    ar = sub.add_parser(
+        "audit-references",
+        help="look the seed article's references up in OpenAlex (online); runs audit offline",
+    )
+    ar.add_argument("protocol", type=Path)
+    ar.add_argument(
+        "--base-url", help="OpenAlex API base URL (default: $SLR_OPENALEX_URL or the API)"
+    )
+    ar.set_defaults(func=cmd_audit_references)
 
     s = sub.add_parser("status", help="counts per stage: corpus and latest run")
     s.add_argument("protocol", type=Path)

@@ -403,3 +403,64 @@ def read_frozen(corpus_dir: Path, source_id: str) -> tuple[list[RawRecord], dict
         for rec in openalex_records(data, where=str(path)):
             records.append(RawRecord(f"{page['file']} {rec.locator}", rec.data))
     return records, manifest
+
+
+# ---------------------------------------------------------------------- reference lookup
+
+REFERENCE_LOOKUP = "seed/reference-lookup.json"
+
+
+def lookup_references(
+    protocol: Protocol, *, settings: HarvestSettings | None = None
+) -> dict[str, Any]:
+    """Look each reference of the protocol's seed article up in OpenAlex by title; save the
+    answers (``corpus/<review>/seed/reference-lookup.json``) for offline runs to audit.
+
+    The query is built by pyalex (``Works().search_filter(title=…)``), sent by slr to its base
+    URL; the best match by title similarity is kept with its year, venue and DOI.
+    """
+    from pyalex import Works
+    from rapidfuzz import fuzz
+
+    from slr.normalise import normalise_title
+
+    if protocol.seed_article is None or not protocol.seed_article.references:
+        raise HarvestError("the protocol lists no seed_article.references to look up")
+    settings = settings or HarvestSettings.from_env()
+    session = make_session(settings)
+    base = urlsplit(settings.base_url.rstrip("/"))
+    results: dict[str, Any] = {}
+    for n, ref in enumerate(protocol.seed_article.references, start=1):
+        built = urlsplit(Works().search_filter(title=ref.title).url)
+        url = urlunsplit(
+            (base.scheme, base.netloc, base.path + built.path, built.query + "&per-page=5", "")
+        )
+        body, _ = _get(session, url, settings, f"reference {ref.id}", n)
+        works = json.loads(body).get("results", [])
+        scored = [
+            (fuzz.token_set_ratio(normalise_title(ref.title), normalise_title(w.get("title"))), w)
+            for w in works
+        ]
+        best = max(scored, key=lambda sw: sw[0], default=(0, None))
+        if best[1] is None or best[0] < 85:
+            results[ref.id] = None
+            continue
+        w = best[1]
+        source = ((w.get("primary_location") or {}).get("source") or {}).get("display_name")
+        results[ref.id] = {
+            "id": w.get("id"),
+            "title": w.get("title"),
+            "year": w.get("publication_year"),
+            "venue": source,
+            "doi": w.get("doi"),
+            "score": best[0],
+            "url": public_url(url),
+        }
+    record = {
+        "looked_up_at": now_utc(),
+        "base_url": settings.base_url,
+        "protocol_hash": protocol.hash,
+        "results": results,
+    }
+    write_json(protocol.corpus_dir / REFERENCE_LOOKUP, record)
+    return record

@@ -209,7 +209,8 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     manifest = run_dir / "manifest.json"
     run["manifest"] = read_json(manifest) if manifest.is_file() else None
     # the topic tables (absent when the run fitted no topics)
-    for name in ("topics", "topic_info", "topic_themes", "topic_stability"):
+    for name in ("topics", "topic_info", "topic_themes", "topic_stability", "places", "claims",
+                 "references"):  # fmt: skip
         path = run_dir / f"{name}.csv"
         run[name] = pd.read_csv(path, keep_default_na=False) if path.is_file() else None
     return run

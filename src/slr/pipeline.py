@@ -358,7 +358,10 @@ def run_review(
         if name in tables:
             io.write_csv_frame(tables[name], run_dir / f"{name}.csv")
     if progress:
-        progress("drawing figures")
+        progress("checking the seed article; drawing figures")
+    tables.update(compute_synthesis(protocol, tables))
+    for name in ("places", "claims", "references"):
+        io.write_csv_frame(tables[name], run_dir / f"{name}.csv")
     write_figures(protocol, tables, run_dir)
     counts = prisma.prisma_counts(tables["prisma"])
     meta = {
@@ -408,6 +411,11 @@ def input_files(protocol: Protocol, specs: list[SourceSpec]) -> list[Path]:
                 continue
             p = Path(p)
             paths.extend(sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p])
+    from slr.harvest import REFERENCE_LOOKUP
+
+    lookup = protocol.corpus_dir / REFERENCE_LOOKUP
+    if lookup.is_file():
+        paths.append(lookup)
     for log in (protocol.screening_log, protocol.coding_log):
         if log.exists():
             paths.extend([log, *sorted(log.parent.glob(log.name + ".head.json"))])
@@ -491,11 +499,10 @@ def write_report(protocol: Protocol, run_dir: Path) -> Path:
 
 def write_figures(protocol: Protocol, tables: dict[str, pd.DataFrame], run_dir: Path) -> None:
     """The report's figures (SVG + PNG under ``figures/``) and the places table they draw on."""
-    from slr import figures, places
+    from slr import figures
 
     included = included_work_ids(tables["decisions"])
-    where = places.places_table(tables["works"], included)
-    io.write_csv_frame(where, run_dir / "places.csv")
+    where = tables["places"]
     out = run_dir / "figures"
     io.save_figure(figures.prisma_flow(tables["prisma"]), out / "prisma")
     io.save_figure(figures.works_per_year(tables["works"], included), out / "works_per_year")
@@ -507,6 +514,26 @@ def write_figures(protocol: Protocol, tables: dict[str, pd.DataFrame], run_dir: 
     io.save_figure(figures.theme_network(protocol, tables["codes"], included), out / "themes")
     if "topic_info" in tables:
         io.save_figure(figures.topic_sizes(tables["topic_info"]), out / "topic_sizes")
+
+
+def compute_synthesis(
+    protocol: Protocol, tables: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Places named by the included works, the seed article's claims checked, its references
+    audited (against OpenAlex too when `slr audit-references` saved a lookup)."""
+    from slr import places, synthesis
+    from slr.harvest import REFERENCE_LOOKUP
+
+    included = included_work_ids(tables["decisions"])
+    where = places.places_table(tables["works"], included)
+    lookup = protocol.corpus_dir / REFERENCE_LOOKUP
+    online = io.read_json(lookup)["results"] if lookup.is_file() else None
+    args = (tables["works"], tables["decisions"], tables["codes"], protocol)
+    return {
+        "places": where,
+        "claims": synthesis.compute_claim_check(*args, where),
+        "references": synthesis.compute_reference_audit(tables["works"], protocol, online=online),
+    }
 
 
 def included_work_ids(decisions: pd.DataFrame) -> list[str]:

@@ -239,6 +239,39 @@ class Coding(_Frozen):
     validation: str | None = None  # the coded validation sample (CSV), relative to the project
 
 
+class Claim(_Frozen):
+    """A claim of the article under review, checked against the coded corpus."""
+
+    id: Annotated[str, Field(pattern=r"^SC[0-9]+$")]
+    text: str
+    themes: tuple[str, ...] = ()  # codebook themes that carry the claim (each a part)
+    places: tuple[str, ...] = ()  # places the claim names (slr.places names)
+
+
+class Reference(_Frozen):
+    """An entry of the article's bibliography, as printed."""
+
+    id: str
+    authors: str
+    year: int | None = None
+    title: str
+    venue: str = ""
+    doi: str | None = None
+    note: str = ""  # a reviewer's note (not a check slr ran)
+
+
+class SeedArticle(_Frozen):
+    """The article a review redoes: its claims and its bibliography, as data."""
+
+    citation: str
+    # a claim's part counts as found when this many included works carry it …
+    min_works: Annotated[int, Field(ge=1)] = 3
+    # … and at least this share of the included works
+    min_share: Annotated[float, Field(ge=0, le=1)] = 0.05
+    claims: tuple[Claim, ...] = ()
+    references: tuple[Reference, ...] = ()
+
+
 class Protocol(_Frozen):
     review: Review
     sources: tuple[Source, ...]
@@ -246,6 +279,7 @@ class Protocol(_Frozen):
     screening: Screening = Screening()
     coding: Coding = Coding()
     codebook: tuple[Theme, ...]
+    seed_article: SeedArticle | None = None
     seed: int = 42
 
     # set by load_protocol, not by the YAML
@@ -256,6 +290,16 @@ class Protocol(_Frozen):
         _unique("sources", [s.id for s in self.sources])
         _unique("criteria", [c.id for c in self.criteria])
         _unique("codebook", [t.id for t in self.codebook])
+        if self.seed_article is not None:
+            themes = {t.id for t in self.codebook}
+            _unique("seed_article.claims", [c.id for c in self.seed_article.claims])
+            for c in self.seed_article.claims:
+                bad = [t for t in c.themes if t not in themes]
+                if bad:
+                    raise ValueError(
+                        f"seed_article.claims {c.id}: unknown theme(s) {', '.join(bad)}; "
+                        f"valid options: {', '.join(sorted(themes))}"
+                    )
         known = {c.id: c for c in self.criteria}
         for i, cid in enumerate(self.screening.automate or ()):
             if cid not in known:

@@ -141,6 +141,39 @@ def candidate_themes_markdown(run: Run) -> str:
     )
 
 
+# ---------------------------------------------------------------------- the seed article
+
+
+def claims_table(run: Run) -> Styler | str:
+    claims = run.get("claims")
+    if claims is None or not len(claims):
+        return "The protocol lists no claims of a seed article."
+    return _style(claims)
+
+
+def claims_summary(protocol: Protocol, run: Run) -> str:
+    claims = run.get("claims")
+    if claims is None or not len(claims) or protocol.seed_article is None:
+        return ""
+    counts = claims["status"].value_counts()
+    parts = ", ".join(f"**{counts.get(s, 0)}** {s}" for s in synthesis.CLAIM_STATUS)
+    return (
+        f"Claims of {protocol.seed_article.citation}: {parts}. A claim's part (a codebook theme "
+        f"or a place) counts as found when at least {int(claims['needed'].iloc[0])} included "
+        f"works carry it ({protocol.seed_article.min_share:.0%} of the included works, and at "
+        f"least {protocol.seed_article.min_works}); *supported*: every part found, *mixed*: some, *not found*: none. "
+        "This shows whether the corpus reports the same things, not whether it agrees with "
+        "their direction: read the evidence."
+    )
+
+
+def references_table(run: Run) -> Styler | str:
+    refs = run.get("references")
+    if refs is None or not len(refs):
+        return "The protocol lists no references of a seed article."
+    return _style(refs)
+
+
 # ---------------------------------------------------------------------- figures
 
 
