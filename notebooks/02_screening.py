@@ -11,9 +11,10 @@
 # ---
 
 # %% [markdown]
-# # Title/abstract screening
+# # Screening
 #
-# Open this notebook in JupyterLab, set your reviewer name, run all cells and screen: every
+# In a run, this notebook reports the screening decisions (by stage, criterion and reviewer).
+# To screen, open it in JupyterLab, set your reviewer name, run all cells and screen: every
 # click is a row in the review's screening log (`corpus/<review>/screening/decisions.csv`),
 # with your name, the time, the protocol version, the model and the work's rank. In blind
 # mode you see and learn only from your own decisions. `slr verify` checks the log;
@@ -22,16 +23,39 @@
 # %% tags=["parameters"]
 protocol_path = "protocols/rural-community-business.yaml"
 run_dir = "outputs/rural-community-business/latest"
-reviewer = "reviewer-1"
+reviewer = ""  # your name, to screen with the panel below (empty: report only)
 blind = True
 
 # %%
 from IPython.display import display
 
 import slr
-from slr.screen_panel import ScreeningSession, build_panel
+from slr import report
 
 protocol = slr.load_protocol(protocol_path)
 run = slr.read_run(run_dir)
-session = ScreeningSession(protocol, run["works"], reviewer=reviewer, blind=blind)
-display(build_panel(session))
+
+# %% [markdown]
+# ## Decisions in force, by stage and criterion
+
+# %%
+display(report.decision_summary_table(run))
+
+# %% [markdown]
+# ## Eligibility criteria
+
+# %%
+display(report.criteria_table(protocol, run))
+
+# %% [markdown]
+# ## Who decided: rows per reviewer and stage
+
+# %%
+display(report.reviewers_table(run))
+
+# %%
+if reviewer:
+    from slr.screen_panel import ScreeningSession, build_panel
+
+    session = ScreeningSession(protocol, run["works"], reviewer=reviewer, blind=blind)
+    display(build_panel(session))

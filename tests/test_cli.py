@@ -1,9 +1,11 @@
 """The command line as a user types it: verbs, exit codes, one-line errors, outputs on disk."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pandas as pd
 import pytest
@@ -37,7 +39,8 @@ def test_run_end_to_end_with_report(mini_project, capsys):
     run_dir = mini_project / "outputs" / "mini" / "r1"
     assert f"report: {run_dir / 'report.html'}" in out
     for name in ("works.parquet", "works.csv", "decisions.csv", "codes.csv", "prisma.csv",
-                 "sources.csv", "run.json", "report.html", "notebooks/01_review.ipynb"):  # fmt: skip
+                 "sources.csv", "run.json", "report.html", "notebooks/01_corpus.ipynb",
+                 "notebooks/report.ipynb", "exports/included.ris", "exports/included.bib"):  # fmt: skip
         assert (run_dir / name).is_file(), name
     run = read_run(run_dir)
     n = run["meta"]["prisma"]
@@ -56,13 +59,27 @@ def test_run_end_to_end_with_report(mini_project, capsys):
     assert (mini_project / "outputs" / "mini" / "latest").resolve() == run_dir
     # coding and topics: tables, executed notebook, page
     for name in ("topics.csv", "topic_info.csv", "topic_themes.csv", "topic_stability.csv",
-                 "coding.html", "notebooks/03_coding.ipynb"):  # fmt: skip
+                 "notebooks/02_screening.ipynb", "notebooks/03_coding.ipynb",
+                 "notebooks/04_synthesis.ipynb", "notebooks/05_audit.ipynb"):  # fmt: skip
         assert (run_dir / name).is_file(), name
     assert set(run["topics"]["work_id"]) == set(
         run["decisions"].query("stage == 'eligibility' and decision == 'include'")["work_id"]
     )
-    coding_html = (run_dir / "coding.html").read_text(encoding="utf-8")
-    assert "Theme frequencies by group" in coding_html and "Topics" in coding_html
+    # one report: every notebook's sections, a table of contents whose links all resolve
+    for section in ("Corpus and PRISMA", "Methods", "Screening", "Theme frequencies by group",
+                    "Topics (BERTopic)", "Findings by research question", "Audit",
+                    "Appendix: every record and its decision"):  # fmt: skip
+        assert f'href="#{quote(section.replace(" ", "-"))}"' in html, section
+    ids = set(re.findall(r'id="([^"]+)"', html))
+    links = re.findall(r'href="#([^"]+)"', html)
+    assert links and all(link in ids or unquote(link) in ids for link in links)
+    import bibtexparser
+    import rispy
+
+    n = len(run["topics"])
+    assert len(rispy.loads((run_dir / "exports" / "included.ris").read_text())) == n
+    bib = bibtexparser.parse_string((run_dir / "exports" / "included.bib").read_text())
+    assert len(bib.entries) == n and not bib.failed_blocks
 
 
 def test_a_coders_rejection_is_applied_by_the_next_run(mini_project):

@@ -25,7 +25,9 @@ def test_two_runs_write_identical_outputs_and_a_full_manifest(mini_project):
         str(p.relative_to(a)) for p in a.rglob("*") if p.is_file() and p.name != "manifest.json"
     )
     assert [o["path"] for o in ma["outputs"]] == on_disk  # every output, hashed
-    assert {"report.html", "coding.html", "decisions.csv", "works.parquet"} <= set(on_disk)
+    assert {"report.html", "notebooks/report.ipynb", "decisions.csv", "works.parquet"} <= set(
+        on_disk
+    )
     assert ma["outputs"] == mb["outputs"]  # identical bytes, file by file
     assert ma["run_id"] == "a" and ma["started_at"] <= ma["finished_at"]
     inputs = [i["path"] for i in ma["inputs"]]
@@ -75,3 +77,31 @@ def test_a_failing_notebook_is_saved_and_named(tmp_path):
     nb = json.loads(out.read_text())
     assert any("ValueError" in json.dumps(c.get("outputs", [])) for c in nb["cells"])
     assert "start_time" not in nb["metadata"].get("papermill", {})
+
+
+def test_run_from_a_stage_reuses_the_earlier_outputs(mini_project, capsys):
+    path = str(mini_project / "protocols" / "mini.yaml")
+    out = mini_project / "outputs" / "mini"
+    assert main(["-q", "run", path, "--from", "coding"]) == 1  # nothing to reuse yet
+    assert "run `slr run` first" in capsys.readouterr().err
+    full = _run(mini_project, "full")
+    for stage in ("coding", "synthesis", "report"):
+        assert main(["-q", "run", path, "--run-id", stage, "--from", stage,
+                     "--reuse", str(full)]) == 0  # fmt: skip
+        m = json.loads((out / stage / "manifest.json").read_text())
+        assert m["from_stage"] == stage and m["reused_run"] == "outputs/mini/full"
+        # same inputs, same outputs: every file as the full run wrote it
+        mf = json.loads((full / "manifest.json").read_text())
+        assert m["outputs"] == mf["outputs"], stage
+    # with new verdicts, --from coding applies them without re-reading the sources
+    from slr.coding_panel import CodingSession
+    from slr.protocol import load_protocol
+
+    protocol = load_protocol(path)
+    codes = read_run(full)["codes"]
+    w, t = codes.iloc[0]["work_id"], codes.iloc[0]["theme_id"]
+    CodingSession(protocol, codes, "ana").verdict(w, t, "reject")
+    assert main(["-q", "run", path, "--run-id", "recode", "--from", "coding"]) == 0
+    d = read_run(out / "recode")
+    assert (w, t) in set(zip(d["codes"]["work_id"], d["codes"]["theme_id"], strict=True))
+    assert "human: reject" in set(d["codes"]["method"])

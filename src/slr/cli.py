@@ -51,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             run_id=args.run_id,
             notebook=not args.no_report,
             progress=step,
+            from_stage=args.from_stage,
+            reuse=args.reuse,
         )
     finally:
         bar.close()
@@ -312,6 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--run-id", help="name of the run folder (default: the UTC time)")
     r.add_argument("--no-report", action="store_true", help="tables only, no notebook/report")
+    r.add_argument(
+        "--from",
+        dest="from_stage",
+        choices=("coding", "synthesis", "report"),
+        help="reuse an earlier run's outputs for the stages before this one",
+    )
+    r.add_argument("--reuse", type=Path, help="the run folder --from reuses (default: latest)")
     r.set_defaults(func=cmd_run)
 
     h = sub.add_parser(

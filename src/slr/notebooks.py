@@ -107,3 +107,33 @@ def render_html(notebook: Path, output: Path, *, show_code: bool = False) -> Pat
     )
     body, _ = exporter.from_notebook_node(nb)
     return write_text(output, body)
+
+
+def combine_notebooks(parts: list[Path], output: Path, *, title: str) -> Path:
+    """One notebook from executed ones, in order, with a table of contents (links to every
+    first- and second-level heading) and without their parameter cells."""
+    from urllib.parse import quote
+
+    import nbformat
+
+    toc, cells = [], []
+    for part in parts:
+        nb = nbformat.read(part, as_version=4)
+        for cell in nb.cells:
+            tags = set(cell.metadata.get("tags", []))
+            if tags & {"parameters", "injected-parameters"}:
+                continue
+            if cell.cell_type == "markdown":
+                for line in cell.source.splitlines():
+                    m = re.match(r"^(#{1,2}) (.+?)\s*$", line)
+                    if m:
+                        text = m.group(2)
+                        indent = "" if len(m.group(1)) == 1 else "    "
+                        toc.append(f"{indent}- [{text}](#{quote(text.replace(' ', '-'))})")
+            cells.append(cell)
+    head = nbformat.v4.new_markdown_cell(f"# {title}\n\n## Contents\n\n" + "\n".join(toc))
+    combined = nbformat.v4.new_notebook(cells=[head, *cells], metadata=nb.metadata)
+    for i, cell in enumerate(combined.cells):
+        cell.id = f"cell-{i:03d}"
+    write_text(output, nbformat.writes(combined) + "\n")
+    return output

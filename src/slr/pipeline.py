@@ -37,9 +37,9 @@ MANIFEST_PACKAGES = (
     "bibtexparser", "papermill", "nbconvert", "jupytext", "torch", "sentence-transformers",
     "bertopic", "umap-learn", "hdbscan",
 )  # fmt: skip
-NOTEBOOK = "01_review.py"
+NOTEBOOKS = ("01_corpus.py", "02_screening.py", "03_coding.py", "04_synthesis.py", "05_audit.py")
+NOTEBOOK = NOTEBOOKS[0]
 MANIFEST = "manifest.json"
-CODING_NOTEBOOK = "03_coding.py"
 # fields the full records may add to the committed bibliographic facts
 ENRICH_FIELDS = ("abstract", "abstract_alt")
 
@@ -254,6 +254,28 @@ def compute_tables(
     ``human``: the review's screening log; its rows come after the rule decisions, so a
     reviewer's decision on a work and stage is the one in force.
     """
+    works, decisions = screen_tables(
+        protocol, works, decided_at=decided_at, human=human, progress=progress
+    )
+    return code_tables(
+        protocol,
+        works,
+        decisions,
+        decided_at=decided_at,
+        coding_verdicts=coding_verdicts,
+        progress=progress,
+    )
+
+
+def screen_tables(
+    protocol: Protocol,
+    works: pd.DataFrame,
+    *,
+    decided_at: str,
+    human: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Duplicates marked; the rule decisions up to title/abstract, then people's decisions."""
     if progress:
         progress("marking duplicates")
     works = dedupe.mark_duplicates(works)
@@ -269,6 +291,19 @@ def compute_tables(
                 f"{stale[0]!r}); a source changed since they were screened"
             )
         decisions = conform(pd.concat([decisions, human], ignore_index=True), DECISIONS)
+    return works, decisions
+
+
+def code_tables(
+    protocol: Protocol,
+    works: pd.DataFrame,
+    decisions: pd.DataFrame,
+    *,
+    decided_at: str,
+    coding_verdicts: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Codes for the works included at title/abstract, eligibility by the codes, PRISMA."""
     current = screen.latest_decisions(decisions)
     ta_included = current.loc[
         (current["stage"] == "title_abstract") & (current["decision"] == "include"), "work_id"
@@ -315,6 +350,9 @@ def _point_latest(run_dir: Path) -> None:
     os.replace(tmp, link)
 
 
+FROM_STAGES = ("coding", "synthesis", "report")
+
+
 def run_review(
     protocol: Protocol,
     *,
@@ -322,30 +360,51 @@ def run_review(
     run_id: str | None = None,
     notebook: bool = True,
     progress: Progress | None = None,
+    from_stage: str | None = None,
+    reuse: str | Path | None = None,
 ) -> RunResult:
-    """Run the review offline into a new run folder; return where it is and the PRISMA counts."""
+    """Run the review offline into a new run folder; return where it is and the PRISMA counts.
+
+    ``from_stage`` (``coding``, ``synthesis`` or ``report``) reuses the tables of an earlier run
+    (``reuse``, default the latest) for the stages before it: ``coding`` keeps its works and
+    screening decisions and recodes; ``synthesis`` also keeps its codes and topics; ``report``
+    only re-executes the notebooks.
+    """
     started = screen.now_utc()
     specs = collect_sources(protocol, add_sources)
-    works, sources_table = read_sources(protocol, specs, progress=progress)
-    if not len(works):
-        raise RunError(
-            "no records to review: every source is empty, missing or not harvested "
-            f"({', '.join(f'{r.source_id}: {r.status}' for r in sources_table.itertuples())})"
-        )
-    human = io.read_log(protocol.screening_log)
     verdicts = io.read_table(protocol.coding_log, CODES) if protocol.coding_log.exists() else None
-    tables = compute_tables(
-        protocol,
-        works,
-        decided_at=MACHINE_TIME,
-        human=human,
-        coding_verdicts=verdicts,
-        progress=progress,
-    )
-    if protocol.coding.topics:
+    if from_stage is not None:
+        tables, sources_table, reused = _reuse(protocol, from_stage, reuse, add_sources)
+    else:
+        reused = None
+        works, sources_table = read_sources(protocol, specs, progress=progress)
+        if not len(works):
+            raise RunError(
+                "no records to review: every source is empty, missing or not harvested "
+                f"({', '.join(f'{r.source_id}: {r.status}' for r in sources_table.itertuples())})"
+            )
+        human = io.read_log(protocol.screening_log)
+        works, decisions = screen_tables(
+            protocol, works, decided_at=MACHINE_TIME, human=human, progress=progress
+        )
+        tables = {"works": works, "decisions": decisions}
+    if from_stage in (None, "coding"):
+        tables = code_tables(
+            protocol,
+            tables["works"],
+            tables["decisions"],
+            decided_at=MACHINE_TIME,
+            coding_verdicts=verdicts,
+            progress=progress,
+        )
+        if protocol.coding.topics:
+            if progress:
+                progress("fitting topics (BERTopic)")
+            tables.update(compute_topics(protocol, tables))
+    if from_stage != "report":
         if progress:
-            progress("fitting topics (BERTopic)")
-        tables.update(compute_topics(protocol, tables))
+            progress("checking the seed article")
+        tables.update(compute_synthesis(protocol, tables))
     run_dir = new_run_dir(protocol, run_id)
     if progress:
         progress(f"writing tables to {run_dir}")
@@ -354,15 +413,13 @@ def run_review(
     io.write_csv(tables["codes"], run_dir / "codes.csv", CODES)
     io.write_csv(tables["prisma"], run_dir / "prisma.csv", PRISMA)
     io.write_csv(sources_table, run_dir / "sources.csv", SOURCES)
-    for name in ("topics", "topic_info", "topic_themes", "topic_stability"):
-        if name in tables:
+    for name in EXTRA_TABLES:
+        if tables.get(name) is not None:
             io.write_csv_frame(tables[name], run_dir / f"{name}.csv")
     if progress:
-        progress("checking the seed article; drawing figures")
-    tables.update(compute_synthesis(protocol, tables))
-    for name in ("places", "claims", "references"):
-        io.write_csv_frame(tables[name], run_dir / f"{name}.csv")
+        progress("drawing figures")
     write_figures(protocol, tables, run_dir)
+    write_exports(tables, run_dir)
     counts = prisma.prisma_counts(tables["prisma"])
     meta = {
         "review": protocol.review.id,
@@ -388,9 +445,47 @@ def run_review(
             progress("executing the report notebooks")
         report = write_report(protocol, run_dir)
     manifest = build_manifest(protocol, specs, run_dir, started=started)
+    if reused is not None:
+        manifest["from_stage"] = from_stage
+        manifest["reused_run"] = _relative(reused, protocol.root)
     io.write_json(run_dir / MANIFEST, manifest)
     _point_latest(run_dir)
     return RunResult(run_dir=run_dir, report=report, counts=counts)
+
+
+EXTRA_TABLES = (
+    "topics", "topic_info", "topic_themes", "topic_stability", "places", "claims", "references",
+)  # fmt: skip
+
+
+def _reuse(
+    protocol: Protocol, stage: str, reuse: str | Path | None, add_sources: Iterable
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, Path]:
+    """The earlier run's tables needed to start at ``stage``."""
+    if stage not in FROM_STAGES:
+        raise RunError(f"cannot start from {stage!r}; valid options: {', '.join(FROM_STAGES)}")
+    if list(add_sources):
+        raise RunError("--add-source reads new records: run every stage (drop --from)")
+    source = Path(reuse) if reuse else protocol.outputs_dir / "latest"
+    if not (source / "run.json").is_file():
+        raise RunError(
+            f"--from {stage} reuses an earlier run, but {source} is not one; run `slr run` "
+            "first or name a run folder with --reuse"
+        )
+    source = source.resolve()
+    run = io.read_run(source)
+    if run["meta"]["protocol_hash"] != protocol.hash and stage != "coding":
+        raise RunError(
+            f"{source} was made with another protocol version "
+            f"({run['meta']['protocol_version']}); rerun from coding or in full"
+        )
+    if stage == "coding":
+        machine = run["decisions"]["stage"] == "eligibility"
+        tables = {"works": run["works"], "decisions": run["decisions"][~machine]}
+    else:
+        tables = {k: run[k] for k in ("works", "decisions", "codes", "prisma")}
+        tables.update({k: run[k] for k in EXTRA_TABLES if run.get(k) is not None})
+    return tables, run["sources"], source
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -482,19 +577,32 @@ def notebooks_dir() -> Path:
 
 
 def write_report(protocol: Protocol, run_dir: Path) -> Path:
-    """Execute the review notebook (→ report.html) and the coding notebook (→ coding.html)."""
-    from slr.notebooks import execute_notebook, render_html
+    """Execute the numbered notebooks in order into ``notebooks/``, then combine them into one
+    report (``report.ipynb`` → ``report.html``, with a table of contents, no code)."""
+    from slr.notebooks import combine_notebooks, execute_notebook, render_html
 
     # the notebooks run inside the run folder with relative paths, so that nothing in them
     # names the run (two runs of the same inputs write identical notebooks)
     params = {"protocol_path": os.path.relpath(protocol.path, run_dir), "run_dir": "."}
-    report = None
-    for name, html in ((NOTEBOOK, "report.html"), (CODING_NOTEBOOK, "coding.html")):
-        executed = run_dir / "notebooks" / name.replace(".py", ".ipynb")
-        execute_notebook(notebooks_dir() / name, executed, params, cwd=run_dir)
-        out = render_html(executed, run_dir / html)
-        report = report or out
-    return report
+    executed = []
+    for name in NOTEBOOKS:
+        out = run_dir / "notebooks" / name.replace(".py", ".ipynb")
+        execute_notebook(notebooks_dir() / name, out, params, cwd=run_dir)
+        executed.append(out)
+    combined = combine_notebooks(
+        executed, run_dir / "notebooks" / "report.ipynb", title=protocol.review.title
+    )
+    return render_html(combined, run_dir / "report.html")
+
+
+def write_exports(tables: dict[str, pd.DataFrame], run_dir: Path) -> None:
+    """The included works as RIS and BibTeX under ``exports/``."""
+    from slr import exports
+
+    ids = set(included_work_ids(tables["decisions"]))
+    included = tables["works"][tables["works"]["work_id"].isin(ids)]
+    io.write_text(run_dir / "exports" / "included.ris", exports.works_to_ris(included))
+    io.write_text(run_dir / "exports" / "included.bib", exports.works_to_bibtex(included))
 
 
 def write_figures(protocol: Protocol, tables: dict[str, pd.DataFrame], run_dir: Path) -> None:

@@ -45,7 +45,7 @@ def summary_markdown(protocol: Protocol, run: Run) -> str:
         else ""
     )
     return (
-        f"# {protocol.review.title}\n\n{protocol.review.description}\n\n{questions}\n\n"
+        f"{protocol.review.description}\n\n{questions}\n\n"
         f"Protocol version `{meta['protocol_version']}` (SHA-256 "
         f"`{meta['protocol_hash'][:16]}…`), slr {meta['slr_version']}; the run's times and the "
         f"hashes of its inputs and outputs are in `manifest.json`.\n\n"
@@ -205,3 +205,111 @@ def figure(run_dir, name: str):
         f'src="data:image/svg+xml;base64,{data}"/><figcaption><i>{alt}</i> '
         f"(<code>figures/{name}.svg</code>, <code>.png</code>)</figcaption></figure>"
     )
+
+
+# ---------------------------------------------------------------------- methods
+
+
+def methods_markdown(protocol: Protocol, run: Run) -> str:
+    """The methods section, written from the protocol and the run."""
+    from slr.protocol import FileSource, OpenAlexSource
+
+    meta, counts = run["meta"], run["meta"]["prisma"]
+    sources = run["sources"].set_index("source_id")
+    lines = ["### Sources and searches", ""]
+    for s in protocol.sources:
+        row = sources.loc[s.id] if s.id in sources.index else None
+        status = f"{row['status']}, {int(row['n_records'])} records" if row is not None else ""
+        if isinstance(s, OpenAlexSource):
+            query = "; ".join(
+                [f"search `{s.search}`"] * bool(s.search)
+                + [f"filter `{k}:{v}`" for k, v in s.filter.items()]
+            )
+            lines.append(f"- **{s.id}** (OpenAlex, {s.prisma_group}): {query} — {status}. "
+                         f"{(row['note'] if row is not None else '') or ''}")  # fmt: skip
+        elif isinstance(s, FileSource):
+            lines.append(f"- **{s.id}** ({s.prisma_group}): {s.description or s.path} — {status}.")
+    for s in sources.index.difference([x.id for x in protocol.sources]):
+        lines.append(f"- **{s}** (added file): {sources.loc[s, 'status']}, "
+                     f"{int(sources.loc[s, 'n_records'])} records.")  # fmt: skip
+    lines += ["", "### Eligibility criteria", ""]
+    for c in protocol.criteria:
+        how = f"automated at {c.stage}" if c.rule else "applied by reviewers"
+        lines.append(f"- **{c.id}** {c.label} ({how})")
+    sc = protocol.screening
+    reviewers = sorted(set(run["decisions"]["reviewer"]))
+    lines += [
+        "", "### Screening", "",
+        f"Decisions by {', '.join(reviewers)}; automated criteria: "
+        f"{', '.join(sc.automate or ()) or 'none'}. People screen in `notebooks/02_screening.py`, "
+        f"prioritised by the `{sc.model}` model, with the stopping rule of Callaghan & "
+        f"Müller-Hansen (recall target {sc.recall_target:.0%}, confidence {sc.confidence:.0%}); "
+        f"records excluded by the stopping rule: {counts.get('stopped', 0)}.",
+        "", "### Coding and topics", "",
+        f"Codebook of {len(protocol.codebook)} themes (potentials, challenges, strategies), "
+        "tagged from English and Indonesian indicator terms, context-checked cues and MiniLM "
+        f"sentence similarity (threshold {protocol.coding.threshold}); each tag keeps its "
+        "evidence sentence. The tagger is measured against a coded validation sample "
+        "(`make bench-coding`). Topics: BERTopic on the included works, seed "
+        f"{protocol.coding.topics_seed if protocol.coding.topics_seed is not None else protocol.seed}.",
+        "", "### Reproducibility", "",
+        f"Protocol version `{meta['protocol_version']}`, SHA-256 `{meta['protocol_hash'][:16]}…`; "
+        "the run's `manifest.json` lists the hash of every input and output file, package "
+        "versions and seeds; `slr diff` compares two runs.",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- findings
+
+
+def findings_table(protocol: Protocol, run: Run, group: str) -> Styler:
+    df = synthesis.compute_findings(
+        run["works"], run["decisions"], run["codes"], protocol, group, run.get("places")
+    )
+    return _style(df).format({"share": "{:.0%}"})
+
+
+def theme_works_html(protocol: Protocol, run: Run, group: str) -> str:
+    """Per theme of ``group``, a folded list of the works behind it: citation with DOI link,
+    and the evidence sentence."""
+    import html
+
+    blocks = []
+    for theme in protocol.themes(group):
+        df = synthesis.compute_theme_works(run["works"], run["decisions"], run["codes"], theme.id)
+        items = []
+        for r in df.itertuples(index=False):
+            cite = html.escape(r.citation)
+            if r.doi:
+                cite = f'<a href="{html.escape(r.doi)}">{cite}</a>'
+            items.append(
+                f"<li>{cite}, <i>{html.escape(str(r.title))}</i>: “{html.escape(r.evidence)}” "
+                f"<small>[{html.escape(r.field)}]</small></li>"
+            )
+        blocks.append(
+            f"<details><summary><b>{theme.id} {html.escape(theme.label)}</b> — {len(df)} works"
+            f"</summary><ul>{''.join(items)}</ul></details>"
+        )
+    return "\n".join(blocks)
+
+
+def coverage_risk_table(run: Run) -> Styler:
+    df = synthesis.compute_coverage(run["works"], run["decisions"])
+    return _style(df).format({"share": "{:.0%}"})
+
+
+def appendix_table(run: Run) -> Styler:
+    df = synthesis.compute_appendix(run["works"], run["decisions"])
+    df["doi"] = [f'<a href="{d}">{d[16:]}</a>' if d else "" for d in df["doi"]]
+    return _style(df)
+
+
+def decision_summary_table(run: Run) -> Styler:
+    return _style(synthesis.compute_decision_summary(run["decisions"]))
+
+
+def reviewers_table(run: Run) -> Styler:
+    d = run["decisions"]
+    t = d.groupby(["reviewer", "stage"]).size().rename("rows").reset_index()
+    return _style(t)

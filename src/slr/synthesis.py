@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from slr.protocol import GROUPS, Protocol
@@ -326,3 +327,136 @@ def compute_reference_audit(
             }
         )
     return pd.DataFrame(rows, columns=cols)
+
+
+# ---------------------------------------------------------------------- findings, appendix
+
+
+def doi_link(doi) -> str:
+    if doi is None or doi is pd.NA or (isinstance(doi, float) and doi != doi) or not str(doi):
+        return ""
+    return f"https://doi.org/{doi}"
+
+
+def compute_findings(
+    works: pd.DataFrame,
+    decisions: pd.DataFrame,
+    codes: pd.DataFrame,
+    protocol: Protocol,
+    group: str,
+    places: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per theme of ``group``: included works carrying it, share, years, countries named."""
+    from slr.coding import current_codes
+
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}; valid options: {', '.join(GROUPS)}")
+    included = set(included_ids(works, decisions))
+    years = works.set_index("work_id")["publication_year"]
+    cur = current_codes(codes)
+    cur = cur[cur["work_id"].isin(included)]
+    country = (
+        places[places["kind"] == "country"]
+        if places is not None
+        else pd.DataFrame(columns=["work_id", "place"])
+    )
+    rows = []
+    for theme in protocol.themes(group):
+        ws = sorted(set(cur.loc[cur["theme_id"] == theme.id, "work_id"]))
+        ys = sorted(int(years[w]) for w in ws if pd.notna(years.get(w)))
+        span = f"{ys[0]}–{ys[-1]} (median {int(np.median(ys))})" if ys else ""
+        if len(ys) < len(ws):
+            span += f"{'; ' if span else ''}{len(ws) - len(ys)} without a year"
+        named = country[country["work_id"].isin(ws)]["place"].value_counts()
+        rows.append(
+            {
+                "theme_id": theme.id,
+                "theme": theme.label,
+                "works": len(ws),
+                "share": round(len(ws) / len(included), 3) if included else 0.0,
+                "years": span,
+                "countries": ", ".join(f"{p} {n}" for p, n in named.head(4).items()),
+            }
+        )
+    return (
+        pd.DataFrame(rows)
+        .sort_values(["works", "theme_id"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+
+
+def compute_theme_works(
+    works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, theme_id: str
+) -> pd.DataFrame:
+    """Every included work behind a theme: citation, title, DOI link, evidence and field."""
+    from slr.coding import current_codes
+
+    included = set(included_ids(works, decisions))
+    by_id = works.set_index("work_id")
+    cur = current_codes(codes)
+    t = cur[(cur["theme_id"] == theme_id) & cur["work_id"].isin(included)].copy()
+    t["_year"] = [by_id.loc[w, "publication_year"] for w in t["work_id"]]
+    t = t.sort_values(["_year", "work_id"], ascending=[False, True], na_position="last")
+    return pd.DataFrame(
+        {
+            "work_id": t["work_id"].to_numpy(),
+            "citation": [cite(by_id.loc[w]) for w in t["work_id"]],
+            "title": [by_id.loc[w, "title"] for w in t["work_id"]],
+            "doi": [doi_link(by_id.loc[w, "doi"]) for w in t["work_id"]],
+            "evidence": t["evidence"].to_numpy(),
+            "field": t["source_field"].to_numpy(),
+        }
+    )
+
+
+def compute_appendix(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Every canonical record with its status, the stage and criterion that decided it, and
+    the decision's reason (duplicates are listed with the work they duplicate)."""
+    status = compute_status(works, decisions).set_index("work_id")
+    current = latest_decisions(decisions)
+    reason = {}
+    for r in current.itertuples(index=False):
+        if r.decision != "include" or r.work_id not in reason:
+            reason[r.work_id] = r.reason
+    rows = []
+    for w in works.itertuples(index=False):
+        s = status.loc[w.work_id]
+        rows.append(
+            {
+                "work_id": w.work_id,
+                "citation": cite(pd.Series(w._asdict())),
+                "title": w.title,
+                "doi": doi_link(w.doi),
+                "status": s["status"],
+                "stage": s["stage"] or "",
+                "criterion": s["criterion_id"] or "",
+                "reason": (
+                    f"duplicate of {w.duplicate_of} ({w.duplicate_rule})"
+                    if pd.notna(w.duplicate_of)
+                    else reason.get(w.work_id) or ""
+                ),
+            }
+        )
+    order = {"included": 0, "excluded": 1, "not_retrieved": 2, "stopped": 3, "duplicate": 4}
+    df = pd.DataFrame(rows)
+    df["_o"] = df["status"].map(order).fillna(5)
+    return df.sort_values(["_o", "criterion", "citation"]).drop(columns="_o").reset_index(drop=True)
+
+
+def compute_coverage(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Risk-of-bias coverage of the included works: languages, document types, abstracts."""
+    included = set(included_ids(works, decisions))
+    inc = works[works["work_id"].isin(included)]
+    rows = []
+    for col, name in (("language", "language"), ("type", "document type")):
+        for value, n in inc[col].fillna("unknown").value_counts().items():
+            rows.append({"aspect": name, "value": value, "works": int(n)})
+    no_abs = int((inc["abstract"].isna() & inc["abstract_alt"].isna()).sum())
+    rows.append({"aspect": "abstract", "value": "missing", "works": no_abs})
+    no_year = int(inc["publication_year"].isna().sum())
+    rows.append({"aspect": "publication year", "value": "missing", "works": no_year})
+    no_doi = int(inc["doi"].isna().sum())
+    rows.append({"aspect": "DOI", "value": "missing", "works": no_doi})
+    df = pd.DataFrame(rows)
+    df["share"] = (df["works"] / max(len(inc), 1)).round(3)
+    return df

@@ -1,0 +1,60 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Corpus and PRISMA
+#
+# Executed by papermill for each run (`slr run`): the review's question, how the records were
+# found, and the PRISMA 2020 flow. Every number is computed from the run's tables.
+
+# %% tags=["parameters"]
+protocol_path = "protocols/rural-community-business.yaml"
+run_dir = "outputs/rural-community-business/latest"
+
+# %%
+import pandas as pd
+from IPython.display import Markdown, display
+
+import slr
+from slr import report
+
+pd.set_option("display.max_colwidth", None)
+protocol = slr.load_protocol(protocol_path)
+run = slr.read_run(run_dir)
+display(Markdown(report.summary_markdown(protocol, run)))
+
+# %% [markdown]
+# ## Methods
+
+# %%
+display(Markdown(report.methods_markdown(protocol, run)))
+
+# %% [markdown]
+# ## Sources
+
+# %%
+display(report.sources_table(run))
+
+# %% [markdown]
+# ## PRISMA 2020 flow
+# Every box computed from the run's decisions (`prisma.csv`; the diagram is also saved as
+# `figures/prisma.svg` and `.png`).
+
+# %%
+display(report.figure(run_dir, "prisma"))
+display(report.prisma_table(run))
+
+# %% [markdown]
+# ## The records over time
+
+# %%
+display(report.figure(run_dir, "works_per_year"))

@@ -1,0 +1,64 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Synthesis
+#
+# The answers to the review's questions from the included works: each theme with the number
+# and share of works, their years and countries, and the works behind it with their evidence;
+# then the seed article's own claims checked against them.
+
+# %% tags=["parameters"]
+protocol_path = "protocols/rural-community-business.yaml"
+run_dir = "outputs/rural-community-business/latest"
+
+# %%
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+import slr
+from slr import report
+
+pd.set_option("display.max_colwidth", None)
+protocol = slr.load_protocol(protocol_path)
+run = slr.read_run(run_dir)
+
+# %% [markdown]
+# ## Findings by research question
+
+# %%
+for group in ("potential", "challenge", "strategy"):
+    display(Markdown(report.group_heading(protocol, group)))
+    display(report.findings_table(protocol, run, group))
+    display(HTML(report.theme_works_html(protocol, run, group)))
+
+# %% [markdown]
+# ## Themes over time and together
+
+# %%
+display(report.figure(run_dir, "themes_over_time"))
+display(report.figure(run_dir, "themes"))
+
+# %% [markdown]
+# ## Where the studies took place
+# Countries and Indonesian provinces named in the included works' titles, keywords and
+# abstracts (a named province counts for Indonesia).
+
+# %%
+display(report.figure(run_dir, "places"))
+
+# %% [markdown]
+# ## The seed article's claims, checked against the corpus
+
+# %%
+display(Markdown(report.claims_summary(protocol, run)))
+display(report.claims_table(run))

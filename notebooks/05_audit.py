@@ -1,0 +1,62 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Audit
+#
+# What a reviewer checks: the seed article's references, what the records carry (coverage as a
+# risk-of-bias item), the decisions behind every work, and the exports.
+
+# %% tags=["parameters"]
+protocol_path = "protocols/rural-community-business.yaml"
+run_dir = "outputs/rural-community-business/latest"
+
+# %%
+import pandas as pd
+from IPython.display import display
+
+import slr
+from slr import report
+
+pd.set_option("display.max_colwidth", None)
+protocol = slr.load_protocol(protocol_path)
+run = slr.read_run(run_dir)
+
+# %% [markdown]
+# ## The seed article's references, audited
+# Each reference as printed: found in this review's corpus (title match), and in OpenAlex when
+# `slr audit-references` was run online (its answers are saved in the corpus and read offline).
+# Reviewer's notes are ours, not checks slr ran.
+
+# %%
+display(report.references_table(run))
+
+# %% [markdown]
+# ## Coverage of the included works (risk of bias)
+# Languages, document types and missing fields of the included works: a review of titles
+# and abstracts can only code what the records carry.
+
+# %%
+display(report.coverage_risk_table(run))
+display(report.coverage_table(run))
+
+# %% [markdown]
+# ## Exports
+# In the run folder: `exports/included.ris` and `exports/included.bib` (the included works),
+# `decisions.csv` (every decision row), `codes.csv` (every tag).
+
+# %% [markdown]
+# ## Appendix: every record and its decision
+# Included first, then excluded (by criterion), not retrieved, stopped and duplicates.
+
+# %%
+display(report.appendix_table(run))
