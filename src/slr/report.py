@@ -216,7 +216,13 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
 
     meta, counts = run["meta"], run["meta"]["prisma"]
     sources = run["sources"].set_index("source_id")
-    lines = ["### Sources and searches", ""]
+    lines = [
+        "### Sources and searches",
+        "",
+        "OpenAlex sources are searched by `slr harvest` (its date and `meta.count` are in each "
+        "source's note and harvest manifest); files are read as frozen in the corpus.",
+        "",
+    ]
     for s in protocol.sources:
         row = sources.loc[s.id] if s.id in sources.index else None
         status = f"{row['status']}, {int(row['n_records'])} records" if row is not None else ""
@@ -228,7 +234,10 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
             lines.append(f"- **{s.id}** (OpenAlex, {s.prisma_group}): {query} — {status}. "
                          f"{(row['note'] if row is not None else '') or ''}")  # fmt: skip
         elif isinstance(s, FileSource):
-            lines.append(f"- **{s.id}** ({s.prisma_group}): {s.description or s.path} — {status}.")
+            lines.append(
+                f"- **{s.id}** ({s.prisma_group}): {s.description or s.path} — {status}; "
+                "search date: as given by the source file (none recorded by slr)."
+            )
     for s in sources.index.difference([x.id for x in protocol.sources]):
         lines.append(f"- **{s}** (added file): {sources.loc[s, 'status']}, "
                      f"{int(sources.loc[s, 'n_records'])} records.")  # fmt: skip

@@ -169,20 +169,8 @@ def compute_theme_evidence(
     works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, theme_id: str
 ) -> pd.DataFrame:
     """Every included work tagged with ``theme_id``: citation, evidence, field and method."""
-    from slr.coding import current_codes
-
-    included = set(included_ids(works, decisions))
-    by_id = works.set_index("work_id")
-    coded = current_codes(codes)
-    t = coded[(coded["theme_id"] == theme_id) & coded["work_id"].isin(included)]
-    return pd.DataFrame(
-        {
-            "work": [cite(by_id.loc[w]) for w in t["work_id"]],
-            "evidence": t["evidence"].to_numpy(),
-            "field": t["source_field"].to_numpy(),
-            "method": t["method"].to_numpy(),
-        }
-    )
+    t = compute_theme_works(works, decisions, codes, theme_id)
+    return t[["citation", "evidence", "field", "method"]].rename(columns={"citation": "work"})
 
 
 def compute_topics_over_time(works: pd.DataFrame, topics: pd.DataFrame) -> pd.DataFrame:
@@ -405,6 +393,7 @@ def compute_theme_works(
             "doi": [doi_link(by_id.loc[w, "doi"]) for w in t["work_id"]],
             "evidence": t["evidence"].to_numpy(),
             "field": t["source_field"].to_numpy(),
+            "method": t["method"].to_numpy(),
         }
     )
 
