@@ -480,8 +480,9 @@ def _reuse(
             f"({run['meta']['protocol_version']}); rerun from coding or in full"
         )
     if stage == "coding":
-        machine = run["decisions"]["stage"] == "eligibility"
-        tables = {"works": run["works"], "decisions": run["decisions"][~machine]}
+        d = run["decisions"]  # the rule eligibility rows are remade from the new codes
+        machine = (d["stage"] == "eligibility") & (d["reviewer"] == protocol.screening.reviewer)
+        tables = {"works": run["works"], "decisions": d[~machine]}
     else:
         tables = {k: run[k] for k in ("works", "decisions", "codes", "prisma")}
         tables.update({k: run[k] for k in EXTRA_TABLES if run.get(k) is not None})
