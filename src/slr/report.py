@@ -77,13 +77,6 @@ def group_heading(protocol: Protocol, group: str) -> str:
     return f"### {rq}: {group}s\n\n{question}"
 
 
-def theme_table(protocol: Protocol, run: Run, group: str) -> Styler:
-    df = synthesis.compute_theme_table(
-        run["works"], run["decisions"], run["codes"], protocol, group
-    )
-    return _style(df).format({"share": "{:.0%}"})
-
-
 def coverage_table(run: Run) -> Styler:
     return _style(synthesis.compute_field_coverage(run["works"])).format({"share": "{:.0%}"})
 

@@ -38,54 +38,6 @@ def _surname(name: str) -> str:
     return name.split(",")[0].strip() if "," in name else name.split()[-1]
 
 
-def compute_theme_table(
-    works: pd.DataFrame,
-    decisions: pd.DataFrame,
-    codes: pd.DataFrame,
-    protocol: Protocol,
-    group: str,
-    *,
-    examples: int = 3,
-) -> pd.DataFrame:
-    """Per theme of ``group``: included works carrying it, their share, and example evidence.
-
-    Columns: ``theme_id, theme, works, share, examples`` (examples: ``cite — "evidence"``,
-    strongest evidence first). Themes with no works are listed with 0.
-    """
-    if group not in GROUPS:
-        raise ValueError(f"unknown group {group!r}; valid options: {', '.join(GROUPS)}")
-    from slr.coding import current_codes
-
-    included = set(included_ids(works, decisions))
-    by_id = works.set_index("work_id")
-    codes = current_codes(codes)
-    coded = codes[codes["work_id"].isin(included)]
-    rows = []
-    for theme in protocol.themes(group):
-        t = coded[coded["theme_id"] == theme.id].sort_values(
-            ["score", "work_id"], ascending=[False, True]
-        )
-        ex = []
-        for r in t.head(examples).itertuples(index=False):
-            evidence = r.evidence if len(r.evidence) <= 240 else r.evidence[:237] + "…"
-            ex.append(f'{cite(by_id.loc[r.work_id])} — "{evidence}" [{r.source_field}]')
-        n = t["work_id"].nunique()
-        rows.append(
-            {
-                "theme_id": theme.id,
-                "theme": theme.label,
-                "works": n,
-                "share": round(n / len(included), 3) if included else 0.0,
-                "examples": "\n".join(ex),
-            }
-        )
-    return (
-        pd.DataFrame(rows)
-        .sort_values(["works", "theme_id"], ascending=[False, True])
-        .reset_index(drop=True)
-    )
-
-
 def compute_criteria_table(protocol: Protocol, decisions: pd.DataFrame) -> pd.DataFrame:
     """The protocol's criteria with how each is applied and how many records it excluded."""
     current = latest_decisions(decisions)
