@@ -189,7 +189,7 @@ def _topics_child(kind: str, data: str) -> None:
 def _texts(kind: str, data: Path) -> tuple[list[str], list[str]]:
     import csv
 
-    from slr import pipeline, topics
+    from slr import pipeline, synthesis, topics
     from slr.protocol import load_protocol
 
     if kind == "corpus":
@@ -197,7 +197,7 @@ def _texts(kind: str, data: Path) -> tuple[list[str], list[str]]:
         specs = pipeline.collect_sources(protocol, ())
         works, _ = pipeline.read_sources(protocol, specs)
         tables = pipeline.compute_tables(protocol, works, decided_at="2026-01-01T00:00:00Z")
-        ids = pipeline.included_work_ids(tables["decisions"])
+        ids = synthesis.included_ids(tables["works"], tables["decisions"])
         by_id = tables["works"].set_index("work_id")
         return ids, [topics.work_text(by_id.loc[i]) for i in ids]
     csv.field_size_limit(10**9)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from slr import coding, dedupe, harvest, io, normalise, prisma, screen, sources
+from slr import coding, dedupe, harvest, io, normalise, prisma, screen, sources, synthesis
 from slr.errors import RunError, SlrError, SourceError
 from slr.protocol import FileSource, OpenAlexSource, Protocol
 from slr.schema import CODES, DECISIONS, PRISMA, SOURCES, WORKS, conform
@@ -600,7 +600,7 @@ def write_exports(tables: dict[str, pd.DataFrame], run_dir: Path) -> None:
     """The included works as RIS and BibTeX under ``exports/``."""
     from slr import exports
 
-    ids = set(included_work_ids(tables["decisions"]))
+    ids = set(synthesis.included_ids(tables["works"], tables["decisions"]))
     included = tables["works"][tables["works"]["work_id"].isin(ids)]
     io.write_text(run_dir / "exports" / "included.ris", exports.works_to_ris(included))
     io.write_text(run_dir / "exports" / "included.bib", exports.works_to_bibtex(included))
@@ -610,7 +610,7 @@ def write_figures(protocol: Protocol, tables: dict[str, pd.DataFrame], run_dir: 
     """The report's figures (SVG + PNG under ``figures/``) and the places table they draw on."""
     from slr import figures
 
-    included = included_work_ids(tables["decisions"])
+    included = synthesis.included_ids(tables["works"], tables["decisions"])
     where = tables["places"]
     out = run_dir / "figures"
     io.save_figure(figures.prisma_flow(tables["prisma"]), out / "prisma")
@@ -630,10 +630,10 @@ def compute_synthesis(
 ) -> dict[str, pd.DataFrame]:
     """Places named by the included works, the seed article's claims checked, its references
     audited (against OpenAlex too when `slr audit-references` saved a lookup)."""
-    from slr import places, synthesis
+    from slr import places
     from slr.harvest import REFERENCE_LOOKUP
 
-    included = included_work_ids(tables["decisions"])
+    included = synthesis.included_ids(tables["works"], tables["decisions"])
     where = places.places_table(tables["works"], included)
     lookup = protocol.corpus_dir / REFERENCE_LOOKUP
     online = io.read_json(lookup)["results"] if lookup.is_file() else None
@@ -645,19 +645,12 @@ def compute_synthesis(
     }
 
 
-def included_work_ids(decisions: pd.DataFrame) -> list[str]:
-    """Works whose decision in force at eligibility is include."""
-    current = screen.latest_decisions(decisions)
-    keep = (current["stage"] == "eligibility") & (current["decision"] == "include")
-    return sorted(current.loc[keep, "work_id"])
-
-
 def compute_topics(protocol: Protocol, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """BERTopic on the included works: assignments, topic words, topic × theme, stability."""
     from slr import topics
 
     works = tables["works"].set_index("work_id")
-    ids = included_work_ids(tables["decisions"])
+    ids = synthesis.included_ids(tables["works"], tables["decisions"])
     if len(ids) < 4:
         return {}
     texts = [topics.work_text(works.loc[i]) for i in ids]

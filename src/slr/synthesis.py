@@ -12,8 +12,9 @@ from slr.screen import compute_status, latest_decisions
 
 
 def included_ids(works: pd.DataFrame, decisions: pd.DataFrame) -> list[str]:
+    """The included studies' work IDs, sorted (a stable order for topic models and exports)."""
     status = compute_status(works, decisions)
-    return status.loc[status["status"] == "included", "work_id"].tolist()
+    return sorted(status.loc[status["status"] == "included", "work_id"])
 
 
 def cite(work: pd.Series) -> str:
