@@ -283,15 +283,19 @@ def screen_tables(
         progress("rule screening")
     decisions = screen.screen_rules(works, protocol, decided_at=decided_at)
     if human is not None and len(human):
-        known = set(works["work_id"])
-        stale = sorted(set(human["work_id"]) - known)
-        if stale:
-            raise RunError(
-                f"the screening log names {len(stale)} works this run does not have (e.g. "
-                f"{stale[0]!r}); a source changed since they were screened"
-            )
+        _check_known(human, works, "screening log", "screened")
         decisions = conform(pd.concat([decisions, human], ignore_index=True), DECISIONS)
     return works, decisions
+
+
+def _check_known(log: pd.DataFrame, works: pd.DataFrame, name: str, done: str) -> None:
+    """A log of people's rows may only name works this run has."""
+    stale = sorted(set(log["work_id"]) - set(works["work_id"]))
+    if stale:
+        raise RunError(
+            f"the {name} names {len(stale)} works this run does not have (e.g. "
+            f"{stale[0]!r}); a source changed since they were {done}"
+        )
 
 
 def code_tables(
@@ -312,12 +316,7 @@ def code_tables(
         progress("codebook tagging")
     codes = coding.code_works(works, protocol, work_ids=ta_included, coded_at=decided_at)
     if coding_verdicts is not None and len(coding_verdicts):
-        stale = sorted(set(coding_verdicts["work_id"]) - set(works["work_id"]))
-        if stale:
-            raise RunError(
-                f"the coding log names {len(stale)} works this run does not have (e.g. "
-                f"{stale[0]!r}); a source changed since they were coded"
-            )
+        _check_known(coding_verdicts, works, "coding log", "coded")
         codes = conform(pd.concat([codes, coding_verdicts], ignore_index=True), CODES)
     eligibility = screen.screen_eligibility(
         works, decisions, coding.current_codes(codes), protocol, decided_at=decided_at
