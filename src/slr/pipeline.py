@@ -542,9 +542,7 @@ def build_manifest(
         "protocol_version": protocol.version,
         "seeds": {
             "protocol": protocol.seed,
-            "topics": protocol.coding.topics_seed
-            if protocol.coding.topics_seed is not None
-            else protocol.seed,
+            "topics": protocol.topics_seed,
         },
         "python": platform.python_version(),
         "packages": {p: pkg(p) for p in ("slr", *MANIFEST_PACKAGES)},
@@ -656,13 +654,13 @@ def compute_topics(protocol: Protocol, tables: dict[str, pd.DataFrame]) -> dict[
     from slr.embeddings import embed
 
     vectors = embed(texts)
-    seed = protocol.coding.topics_seed if protocol.coding.topics_seed is not None else protocol.seed
+    seed = protocol.topics_seed
     model = topics.fit_topics(ids, texts, seed=seed, embeddings=vectors)
     assignments = model.assignments.merge(model.topics[["topic", "label"]], on="topic")
     themes = [t.id for t in protocol.codebook]
     cross = topics.topic_theme_table(model, coding.current_codes(tables["codes"]), themes)
     stability = topics.topic_stability(
-        ids, texts, seeds=[seed + k for k in range(5)], embeddings=vectors, config=model.config
+        ids, texts, seeds=[seed + k for k in range(5)], embeddings=vectors, first=model
     )
     info = model.topics.assign(config=model.config, seed=seed)
     return {

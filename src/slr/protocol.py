@@ -348,6 +348,11 @@ class Protocol(_Frozen):
         return self.corpus_dir / "screening" / "decisions.csv"
 
     @property
+    def topics_seed(self) -> int:
+        """The seed of the topic model: ``coding.topics_seed``, else the protocol's seed."""
+        return self.coding.topics_seed if self.coding.topics_seed is not None else self.seed
+
+    @property
     def coding_log(self) -> Path:
         """The review's log of people's verdicts on codebook tags (confirm, reject, add)."""
         return self.corpus_dir / "coding" / "verdicts.csv"

@@ -253,7 +253,7 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
         f"sentence similarity (threshold {protocol.coding.threshold}); each tag keeps its "
         "evidence sentence. The tagger is measured against a coded validation sample "
         "(`make bench-coding`). Topics: BERTopic on the included works, seed "
-        f"{protocol.coding.topics_seed if protocol.coding.topics_seed is not None else protocol.seed}.",
+        f"{protocol.topics_seed}.",
         "", "### Reproducibility", "",
         f"Protocol version `{meta['protocol_version']}`, SHA-256 `{meta['protocol_hash'][:16]}…`; "
         "the run's `manifest.json` lists the hash of every input and output file, package "

@@ -207,16 +207,27 @@ def topic_stability(
     seeds: Sequence[int] = (1, 2, 3, 4, 5),
     embeddings: np.ndarray | None = None,
     config: str | None = None,
+    first: TopicModel | None = None,
 ) -> pd.DataFrame:
-    """Refit with each seed; adjusted Rand index of each seed's topics against the first's."""
+    """Refit with each seed; adjusted Rand index of each seed's topics against the first's.
+
+    ``first``: the model already fitted with ``seeds[0]`` (its configuration is used), so it is
+    not fitted again.
+    """
     from sklearn.metrics import adjusted_rand_score
 
+    if first is not None:
+        if first.seed != seeds[0]:
+            raise SlrError(f"the first model was fitted with seed {first.seed}, not {seeds[0]}")
+        config = first.config
     if embeddings is None:
         from slr.embeddings import embed
 
         embeddings = embed(list(texts))
-    fits = [
-        fit_topics(work_ids, texts, seed=s, embeddings=embeddings, config=config) for s in seeds
+    fits = [first] if first is not None else []
+    fits += [
+        fit_topics(work_ids, texts, seed=s, embeddings=embeddings, config=config)
+        for s in seeds[len(fits) :]
     ]
     base = fits[0].assignments["topic"].to_numpy()
     return pd.DataFrame(
