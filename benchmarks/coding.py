@@ -114,7 +114,7 @@ def tagger_report(protocol, works, ref) -> None:
 def _cross_validate(protocol, works, ref, themes) -> None:
     from slr.coding import code_works, evaluate_codes
 
-    by_threshold = {th: code_works(works, protocol, threshold=min(th, 0.99)) for th in GRID}
+    by_threshold = {th: code_works(works, protocol, threshold=th) for th in GRID if th < 1}
     by_threshold[1.01] = code_works(works, protocol, semantic=False)
     scores, chosen = [], []
     for split in range(5):
