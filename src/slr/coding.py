@@ -35,7 +35,7 @@ import pandas as pd
 
 from slr.errors import SlrError
 from slr.protocol import Protocol, Terms, Theme
-from slr.schema import CODES, conform
+from slr.schema import CODES, conform, is_missing
 from slr.screen import now_utc
 from slr.text import compile_terms, find_terms, split_sentences
 
@@ -181,7 +181,7 @@ def work_spans(work: pd.Series | dict) -> list[Span]:
             for kw in _as_list(value):
                 spans.append(Span(field, kw, sentence_language(kw)))
             continue
-        if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        if is_missing(value):
             continue
         text = str(value).strip()
         if not text:
@@ -192,7 +192,7 @@ def work_spans(work: pd.Series | dict) -> list[Span]:
 
 
 def _as_list(value) -> list[str]:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return []
     if isinstance(value, str):
         return [value] if value.strip() else []

@@ -6,6 +6,8 @@ import re
 
 import pandas as pd
 
+from slr.schema import is_missing
+
 RIS_TYPES = {"article": "JOUR", "book": "BOOK", "book-chapter": "CHAP", "dissertation": "THES",
              "report": "RPRT", "conference-paper": "CPAPER", "preprint": "UNPB"}  # fmt: skip
 BIB_TYPES = {"article": "article", "book": "book", "book-chapter": "incollection",
@@ -14,7 +16,7 @@ BIB_TYPES = {"article": "article", "book": "book", "book-chapter": "incollection
 
 
 def _s(v) -> str:
-    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+    if is_missing(v):
         return ""
     return str(v).strip()
 

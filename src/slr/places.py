@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import pandas as pd
 
+from slr.schema import is_missing
+
 # Indonesian provinces (38), with the names and abbreviations the literature uses.
 PROVINCES: dict[str, tuple[str, ...]] = {
     "Aceh": ("aceh", "nanggroe aceh darussalam"),
@@ -182,7 +184,7 @@ def _text(work) -> str:
     parts = []
     for f in _FIELDS:
         v = work.get(f)
-        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        if is_missing(v):
             continue
         parts.append("; ".join(map(str, v)) if not isinstance(v, str) else v)
     return " \n ".join(parts)

@@ -161,10 +161,13 @@ SOURCES = Contract(
 CONTRACTS = {c.name: c for c in (WORKS, DECISIONS, CODES, PRISMA, SOURCES)}
 
 
+def is_missing(value: object) -> bool:
+    """``None``, ``pd.NA`` or NaN: the ways a table cell says "no value"."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _as_list(v: object) -> list[str]:
-    if v is None or v is pd.NA:
-        return []
-    if isinstance(v, float) and v != v:  # NaN
+    if is_missing(v):
         return []
     if isinstance(v, str):
         return [v] if v else []

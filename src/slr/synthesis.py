@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from slr.protocol import GROUPS, Protocol
+from slr.schema import is_missing
 from slr.screen import compute_status, latest_decisions
 
 
@@ -274,7 +275,7 @@ def compute_reference_audit(
 
 
 def doi_link(doi) -> str:
-    if doi is None or doi is pd.NA or (isinstance(doi, float) and doi != doi) or not str(doi):
+    if is_missing(doi) or not str(doi):
         return ""
     return f"https://doi.org/{doi}"
 

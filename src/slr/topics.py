@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from slr.errors import SlrError
+from slr.schema import is_missing
 
 INSTALL_HINT = "pip install 'slr[topics]' (install torch==2.13.0 first, for the CPU build)"
 SMALL_CORPUS = 200  # documents; below it, the pca-kmeans configuration (measured: more stable)
@@ -60,7 +61,7 @@ def work_text(work: pd.Series | dict) -> str:
     get = work.get
 
     def s(v) -> str:
-        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        if is_missing(v):
             return ""
         return str(v).strip()
 
