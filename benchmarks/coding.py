@@ -42,12 +42,12 @@ SCREENING_SETS = (
 def _sample_works(protocol, data: Path):
     """The validation sample's works, read through the review's own sources (abstracts from
     ../shared/data/rural-corpus, as ``slr run`` reads them)."""
-    from slr import pipeline
-    from slr.coding import read_validation_sample
+    from slr.coding.evaluate import read_validation_sample
+    from slr.ingest.corpus import collect_sources, read_sources
+    from slr.layout import ReviewPaths
 
-    ref = read_validation_sample(protocol.resolve(protocol.coding.validation))
-    specs = pipeline.collect_sources(protocol, ())
-    works, _ = pipeline.read_sources(protocol, specs)
+    ref = read_validation_sample(ReviewPaths.of(protocol).resolve(protocol.coding.validation))
+    works, _ = read_sources(protocol, collect_sources(protocol, ()))
     works = works[works["work_id"].isin(set(ref["work_id"]))]
     missing = set(ref["work_id"]) - set(works["work_id"])
     if missing:
@@ -66,7 +66,8 @@ def _terms_only(protocol):
 
 
 def tagger_report(protocol, works, ref) -> None:
-    from slr.coding import code_works, evaluate_codes
+    from slr.coding.evaluate import evaluate_codes
+    from slr.coding.tagger import code_works
 
     themes = [t.id for t in protocol.codebook]
     runs = {
@@ -112,7 +113,8 @@ def tagger_report(protocol, works, ref) -> None:
 
 
 def _cross_validate(protocol, works, ref, themes) -> None:
-    from slr.coding import code_works, evaluate_codes
+    from slr.coding.evaluate import evaluate_codes
+    from slr.coding.tagger import code_works
 
     by_threshold = {th: code_works(works, protocol, threshold=th) for th in GRID if th < 1}
     by_threshold[1.01] = code_works(works, protocol, semantic=False)
@@ -148,8 +150,8 @@ def _f(x) -> str:
 def _topics_child(kind: str, data: str) -> None:
     """Runs in a child process: fit topics, print JSON with seconds (peak RSS is the parent's)."""
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from slr import topics
-    from slr.embeddings import embed
+    from slr.coding import topics
+    from slr.embed import embed
 
     ids, texts = _texts(kind, Path(data))
     t0 = time.perf_counter()
@@ -189,15 +191,19 @@ def _topics_child(kind: str, data: str) -> None:
 def _texts(kind: str, data: Path) -> tuple[list[str], list[str]]:
     import csv
 
-    from slr import pipeline, synthesis, topics
+    from slr.coding import topics
+    from slr.ingest.corpus import collect_sources, read_sources
     from slr.protocol import load_protocol
+    from slr.run import code_tables, screen_tables
+    from slr.tables.decisions import included_ids
 
     if kind == "corpus":
         protocol = load_protocol(PROTOCOL)
-        specs = pipeline.collect_sources(protocol, ())
-        works, _ = pipeline.read_sources(protocol, specs)
-        tables = pipeline.compute_tables(protocol, works, decided_at="2026-01-01T00:00:00Z")
-        ids = synthesis.included_ids(tables["works"], tables["decisions"])
+        works, _ = read_sources(protocol, collect_sources(protocol, ()))
+        at = "2026-01-01T00:00:00Z"
+        works, decisions = screen_tables(protocol, works, decided_at=at)
+        tables = code_tables(protocol, works, decisions, decided_at=at)
+        ids = included_ids(tables["works"], tables["decisions"])
         by_id = tables["works"].set_index("work_id")
         return ids, [topics.work_text(by_id.loc[i]) for i in ids]
     csv.field_size_limit(10**9)

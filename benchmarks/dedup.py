@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from slr.dedupe import duplicate_pairs, mark_duplicates, same_text
-from slr.normalise import assign_work_ids, normalise_source, normalise_title
-from slr.sources import read_source
+from slr.ingest.dedupe import duplicate_pairs, mark_duplicates, same_text
+from slr.ingest.normalise import assign_work_ids, normalise_source, normalise_title
+from slr.ingest.sources import read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

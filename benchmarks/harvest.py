@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from helpers import make_protocol  # noqa: E402
 from replay import ReplayServer  # noqa: E402
 
-from slr.harvest import HarvestSettings, harvest_source  # noqa: E402
+from slr.ingest.harvest import harvest_source  # noqa: E402
+from slr.ingest.openalex import HarvestSettings  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "openalex" / "works" / "works_351.jsonl"
 

@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from slr.screen_simulate import choose_priors, compute_metrics, read_labelled_dataset
-from slr.screen_stop import first_stop
+from slr.screen.simulate import choose_priors, compute_metrics, read_labelled_dataset
+from slr.screen.stop import first_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "screening"

@@ -25,24 +25,24 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import slr
-from slr import report
+from slr.report import present
 
 pd.set_option("display.max_colwidth", None)
 protocol = slr.load_protocol(protocol_path)
 run = slr.read_run(run_dir)
-display(Markdown(report.summary_markdown(protocol, run)))
+display(Markdown(present.summary_markdown(protocol, run)))
 
 # %% [markdown]
 # ## Methods
 
 # %%
-display(Markdown(report.methods_markdown(protocol, run)))
+display(Markdown(present.methods_markdown(protocol, run)))
 
 # %% [markdown]
 # ## Sources
 
 # %%
-display(report.sources_table(run))
+display(present.sources_table(run))
 
 # %% [markdown]
 # ## PRISMA 2020 flow
@@ -50,11 +50,11 @@ display(report.sources_table(run))
 # `figures/prisma.svg` and `.png`).
 
 # %%
-display(report.figure(run_dir, "prisma"))
-display(report.prisma_table(run))
+display(present.figure(run_dir, "prisma"))
+display(present.prisma_table(run))
 
 # %% [markdown]
 # ## The records over time
 
 # %%
-display(report.figure(run_dir, "works_per_year"))
+display(present.figure(run_dir, "works_per_year"))

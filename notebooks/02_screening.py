@@ -30,7 +30,7 @@ blind = True
 from IPython.display import display
 
 import slr
-from slr import report
+from slr.report import present
 
 protocol = slr.load_protocol(protocol_path)
 run = slr.read_run(run_dir)
@@ -39,23 +39,23 @@ run = slr.read_run(run_dir)
 # ## Decisions in force, by stage and criterion
 
 # %%
-display(report.decision_summary_table(run))
+display(present.decision_summary_table(run))
 
 # %% [markdown]
 # ## Eligibility criteria
 
 # %%
-display(report.criteria_table(protocol, run))
+display(present.criteria_table(protocol, run))
 
 # %% [markdown]
 # ## Who decided: rows per reviewer and stage
 
 # %%
-display(report.reviewers_table(run))
+display(present.reviewers_table(run))
 
 # %%
 if reviewer:
-    from slr.screen_panel import ScreeningSession, build_panel
+    from slr.screen.panel import ScreeningSession, build_panel
 
     session = ScreeningSession(protocol, run["works"], reviewer=reviewer, blind=blind)
     display(build_panel(session))

@@ -27,7 +27,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import slr
-from slr import report
+from slr.report import present
 
 pd.set_option("display.max_colwidth", None)
 protocol = slr.load_protocol(protocol_path)
@@ -39,8 +39,8 @@ run = slr.read_run(run_dir)
 
 # %%
 for group in ("potential", "challenge", "strategy"):
-    display(Markdown(report.group_heading(protocol, group)))
-    display(report.theme_frequency_table(protocol, run, group))
+    display(Markdown(present.group_heading(protocol, group)))
+    display(present.theme_frequency_table(protocol, run, group))
 
 # %% [markdown]
 # ## Evidence per theme
@@ -49,21 +49,21 @@ for group in ("potential", "challenge", "strategy"):
 # %%
 for theme in protocol.codebook:
     display(Markdown(f"### {theme.id} {theme.label}"))
-    display(report.theme_evidence_table(run, theme.id))
+    display(present.theme_evidence_table(run, theme.id))
 
 # %% [markdown]
 # ## Topics (BERTopic)
 # Topic words and sizes; stability across five seeds (adjusted Rand index against the first).
 
 # %%
-display(report.topics_table(run))
-display(report.topic_stability_table(run))
+display(present.topics_table(run))
+display(present.topic_stability_table(run))
 
 # %% [markdown]
 # ### Topics over time
 
 # %%
-display(report.topics_over_time_table(run))
+display(present.topics_over_time_table(run))
 
 # %% [markdown]
 # ### Topics × codebook themes
@@ -71,8 +71,8 @@ display(report.topics_over_time_table(run))
 # works or more.
 
 # %%
-display(report.topic_theme_table(run))
-display(Markdown(report.candidate_themes_markdown(run)))
+display(present.topic_theme_table(run))
+display(Markdown(present.candidate_themes_markdown(run)))
 
 # %% [markdown]
 # ## Review the tags
@@ -81,6 +81,6 @@ display(Markdown(report.candidate_themes_markdown(run)))
 
 # %%
 if coder:
-    from slr.coding_panel import CodingSession, build_coding_panel
+    from slr.coding.panel import CodingSession, build_coding_panel
 
     display(build_coding_panel(CodingSession(protocol, run["codes"], coder)))

@@ -26,7 +26,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 import slr
-from slr import report
+from slr.report import present
 
 pd.set_option("display.max_colwidth", None)
 protocol = slr.load_protocol(protocol_path)
@@ -37,16 +37,16 @@ run = slr.read_run(run_dir)
 
 # %%
 for group in ("potential", "challenge", "strategy"):
-    display(Markdown(report.group_heading(protocol, group)))
-    display(report.findings_table(protocol, run, group))
-    display(HTML(report.theme_works_html(protocol, run, group)))
+    display(Markdown(present.group_heading(protocol, group)))
+    display(present.findings_table(protocol, run, group))
+    display(HTML(present.theme_works_html(protocol, run, group)))
 
 # %% [markdown]
 # ## Themes over time and together
 
 # %%
-display(report.figure(run_dir, "themes_over_time"))
-display(report.figure(run_dir, "themes"))
+display(present.figure(run_dir, "themes_over_time"))
+display(present.figure(run_dir, "themes"))
 
 # %% [markdown]
 # ## Where the studies took place
@@ -54,11 +54,11 @@ display(report.figure(run_dir, "themes"))
 # abstracts (a named province counts for Indonesia).
 
 # %%
-display(report.figure(run_dir, "places"))
+display(present.figure(run_dir, "places"))
 
 # %% [markdown]
 # ## The seed article's claims, checked against the corpus
 
 # %%
-display(Markdown(report.claims_summary(protocol, run)))
-display(report.claims_table(run))
+display(Markdown(present.claims_summary(protocol, run)))
+display(present.claims_table(run))

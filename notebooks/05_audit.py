@@ -25,7 +25,7 @@ import pandas as pd
 from IPython.display import display
 
 import slr
-from slr import report
+from slr.report import present
 
 pd.set_option("display.max_colwidth", None)
 protocol = slr.load_protocol(protocol_path)
@@ -38,7 +38,7 @@ run = slr.read_run(run_dir)
 # Reviewer's notes are ours, not checks slr ran.
 
 # %%
-display(report.references_table(run))
+display(present.references_table(run))
 
 # %% [markdown]
 # ## Coverage of the included works (risk of bias)
@@ -46,8 +46,8 @@ display(report.references_table(run))
 # and abstracts can only code what the records carry.
 
 # %%
-display(report.coverage_risk_table(run))
-display(report.coverage_table(run))
+display(present.coverage_risk_table(run))
+display(present.coverage_table(run))
 
 # %% [markdown]
 # ## Exports
@@ -59,4 +59,4 @@ display(report.coverage_table(run))
 # Included first, then excluded (by criterion), not retrieved, stopped and duplicates.
 
 # %%
-display(report.appendix_table(run))
+display(present.appendix_table(run))

@@ -1,12 +1,68 @@
-"""Build small works tables from dicts, for tests."""
+"""What the tests share: where the real data and the fixtures are, a tiny protocol, and small
+works tables and protocols built from dicts."""
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
 
-from slr.normalise import assign_work_ids
+import pandas as pd
+import pytest
+
+from slr.ingest.normalise import assign_work_ids
 from slr.protocol import Protocol, parse_protocol
-from slr.schema import WORKS, conform
+from slr.tables.schema import WORKS, conform
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def shared(*parts: str) -> Path:
+    """A path under ../shared/data; skips the test with a clear reason when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the real data at {path} (../shared/data is not beside this clone)")
+    return path
+
+
+MINI_PROTOCOL = """
+review:
+  id: mini
+  title: Mini review of village enterprise
+  version: 0.1.0
+  questions: {RQ1: "Potentials?", RQ2: "Challenges?", RQ3: "Strategies?"}
+sources:
+  - id: oa
+    type: openalex
+    filter: {title.search: village enterprise}
+    prisma_group: databases
+  - id: ris
+    type: file
+    path: corpus/mini/records.ris
+    prisma_group: databases
+  - id: bib
+    type: file
+    path: corpus/mini/records.bib
+    prisma_group: other
+  - id: csv
+    type: file
+    path: corpus/mini/records.csv
+    prisma_group: websites
+criteria:
+  - {id: IC1, label: 2000 or later, stage: automation, rule: {kind: year, min: 2000}}
+  - {id: IC2, label: English or Indonesian, stage: automation, rule: {kind: language, allowed: [en, id]}}
+  - {id: EC1, label: Not scholarly, stage: automation, rule: {kind: type, excluded: [editorial, erratum, other]}}
+  - id: IC3
+    label: Village enterprise topic
+    stage: title_abstract
+    rule: {kind: topic, all_of: {setting: [village*, desa, rural, communit*], enterprise: [enterprise*, usaha, umkm, business*, cooperative*, koperasi]}}
+  - {id: IC4, label: Evidence on a theme, stage: eligibility, rule: {kind: codebook, min_themes: 1}}
+codebook:
+  - {id: P01, group: potential, label: Social capital, definition: Trust and norms., terms: {en: [social capital, trust], id: [modal sosial, kepercayaan]}}
+  - {id: C01, group: challenge, label: Access to capital, definition: Finance constraints., terms: {en: [access to capital, lack of capital, collateral], id: [keterbatasan modal, akses permodalan]}}
+  - {id: S01, group: strategy, label: Cooperatives, definition: Cooperatives., terms: {en: [cooperative*], id: [koperasi]}}
+  - {id: S02, group: strategy, label: Training, definition: Training and mentoring., terms: {en: [training, mentoring], id: [pelatihan, pendampingan]}}
+"""
 
 
 def make_works(*records: dict, source_id: str = "test") -> pd.DataFrame:

@@ -9,12 +9,10 @@ from urllib.parse import quote, unquote
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES, shared
+from helpers import FIXTURES, ROOT, shared
 
 from slr.cli import main
-from slr.io import read_run
-
-ROOT = Path(__file__).resolve().parent.parent
+from slr.tables.io import read_run
 
 
 def test_help_lists_the_verbs(capsys):
@@ -83,7 +81,7 @@ def test_run_end_to_end_with_report(mini_project, capsys):
 
 
 def test_a_coders_rejection_is_applied_by_the_next_run(mini_project):
-    from slr.coding_panel import CodingSession
+    from slr.coding.panel import CodingSession
     from slr.protocol import load_protocol
 
     path = mini_project / "protocols" / "mini.yaml"

@@ -4,8 +4,8 @@ protocol → harvest → normalise → deduplicate → screen → code → synth
 """
 
 from slr.errors import HarvestError, ProtocolError, RunError, SchemaError, SlrError, SourceError
-from slr.io import read_run
 from slr.protocol import Protocol, load_protocol
+from slr.tables.io import read_run
 
 __all__ = [
     "HarvestError",

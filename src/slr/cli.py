@@ -39,8 +39,8 @@ def _steps(desc: str, quiet: bool):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from slr.pipeline import run_review
     from slr.protocol import load_protocol
+    from slr.run import run_review
 
     protocol = load_protocol(args.protocol)
     bar, step = _steps(f"slr run {protocol.review.id}", args.quiet)
@@ -68,7 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_harvest(args: argparse.Namespace) -> int:
-    from slr.harvest import HarvestSettings, harvest
+    from slr.ingest.harvest import harvest
+    from slr.ingest.openalex import HarvestSettings
+    from slr.layout import ReviewPaths
     from slr.protocol import load_protocol
 
     protocol = load_protocol(args.protocol)
@@ -93,7 +95,7 @@ def cmd_harvest(args: argparse.Namespace) -> int:
         check = "matches" if m["count_matches"] else f"differs from meta.count {m['meta_count']}"
         _out(
             f"{m['source_id']}: {m['n_unique']} works in {len(m['pages'])} pages ({check}); "
-            f"frozen in {protocol.corpus_dir / 'openalex' / m['source_id']}"
+            f"frozen in {ReviewPaths.of(protocol).harvest(m['source_id'])}"
         )
     if not manifests:
         _out("the protocol has no OpenAlex sources")
@@ -101,7 +103,8 @@ def cmd_harvest(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from slr.pipeline import import_file
+    from slr.ingest.corpus import import_file
+    from slr.layout import ReviewPaths
     from slr.protocol import load_protocol
 
     protocol = load_protocol(args.protocol)
@@ -110,16 +113,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     _out(
         f"imported {entry['n_records']} records ({entry['format']}) as source {entry['id']!r}: "
-        f"{protocol.corpus_dir / entry['path']}"
+        f"{ReviewPaths.of(protocol).corpus / entry['path']}"
     )
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from slr.io import read_table
-    from slr.pipeline import compute_corpus_status, latest_run
+    from slr.ingest.corpus import compute_corpus_status
+    from slr.layout import RunPaths
     from slr.protocol import load_protocol
-    from slr.schema import PRISMA
+    from slr.run import latest_run
+    from slr.tables.io import read_table
+    from slr.tables.schema import PRISMA
 
     protocol = load_protocol(args.protocol)
     _out(f"review {protocol.review.id}, protocol {protocol.version}")
@@ -129,7 +134,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if run is None:
         _out("\nno run yet: `slr run " + str(args.protocol) + "`")
         return 0
-    prisma = read_table(run / "prisma.csv", PRISMA)
+    prisma = read_table(RunPaths(run).table("prisma", ".csv"), PRISMA)
     _out(f"\nlatest run {run.name}:")
     _out(prisma[["label", "n"]].to_string(index=False))
     return 0
@@ -138,8 +143,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     import json
 
-    from slr.io import write_csv_frame
-    from slr.screen_simulate import read_labelled_dataset, simulate
+    from slr.screen.simulate import read_labelled_dataset, simulate
+    from slr.tables.io import write_csv_frame
 
     data = read_labelled_dataset(args.dataset)
     sim = simulate(
@@ -186,8 +191,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _run_tables(protocol, run: Path | None):
-    from slr.io import read_run
-    from slr.pipeline import latest_run
+    from slr.run import latest_run
+    from slr.tables.io import read_run
 
     run_dir = run or latest_run(protocol)
     if run_dir is None:
@@ -198,16 +203,20 @@ def _run_tables(protocol, run: Path | None):
 def cmd_export(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from slr.io import read_log, write_csv_frame, write_text
+    from slr.layout import ReviewPaths
     from slr.protocol import load_protocol
-    from slr.screen_interop import asreview_ris, to_asreview
+    from slr.screen.interop import asreview_ris, to_asreview
+    from slr.tables.io import write_csv_frame, write_text
+    from slr.tables.log import read_log
 
     protocol = load_protocol(args.protocol)
     run = _run_tables(protocol, args.run)
     # the run's rule decisions (no hash) then the screening log as it is now: the run's own
     # copy of the log may be older
     rules = run["decisions"][run["decisions"]["row_hash"].isna()]
-    decisions = pd.concat([rules, read_log(protocol.screening_log)], ignore_index=True)
+    decisions = pd.concat(
+        [rules, read_log(ReviewPaths.of(protocol).screening_log)], ignore_index=True
+    )
     frame = to_asreview(run["works"], decisions)
     suffix = args.output.suffix.lower()
     if suffix == ".csv":
@@ -224,25 +233,28 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_labels(args: argparse.Namespace) -> int:
-    from slr.io import append_log
+    from slr.layout import ReviewPaths
     from slr.protocol import load_protocol
-    from slr.screen_interop import labels_to_decisions, read_asreview_labels
+    from slr.screen.interop import labels_to_decisions, read_asreview_labels
+    from slr.tables.log import append_log
 
     protocol = load_protocol(args.protocol)
     run = _run_tables(protocol, args.run)
     labels = read_asreview_labels(args.file)
     rows = labels_to_decisions(labels, run["works"], protocol, reviewer=args.reviewer)
-    append_log(protocol.screening_log, rows)
-    _out(f"imported {len(rows)} labels by {args.reviewer} into {protocol.screening_log}")
+    log = ReviewPaths.of(protocol).screening_log
+    append_log(log, rows)
+    _out(f"imported {len(rows)} labels by {args.reviewer} into {log}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from slr.io import verify_log
+    from slr.layout import ReviewPaths
     from slr.protocol import load_protocol
+    from slr.tables.log import verify_log
 
     protocol = load_protocol(args.protocol)
-    path = args.log or protocol.screening_log
+    path = args.log or ReviewPaths.of(protocol).screening_log
     problems = verify_log(path)
     if problems:
         for p in problems:
@@ -253,12 +265,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_agree(args: argparse.Namespace) -> int:
-    from slr.io import read_log
+    from slr.layout import ReviewPaths
     from slr.protocol import load_protocol
-    from slr.screen_agree import compute_agreement, compute_conflicts
+    from slr.screen.agree import compute_agreement, compute_conflicts
+    from slr.tables.log import read_log
 
     protocol = load_protocol(args.protocol)
-    log = read_log(protocol.screening_log)
+    log = read_log(ReviewPaths.of(protocol).screening_log)
     _out(compute_agreement(log, args.reviewer_a, args.reviewer_b, stage=args.stage).describe())
     conflicts = compute_conflicts(log, args.reviewer_a, args.reviewer_b, stage=args.stage)
     if len(conflicts):
@@ -270,8 +283,8 @@ def cmd_agree(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     import json
 
-    from slr.compare import describe_diff, diff_runs
-    from slr.io import read_run
+    from slr.report.diff import describe_diff, diff_runs
+    from slr.tables.io import read_run
 
     d = diff_runs(read_run(args.run_a), read_run(args.run_b))
     if args.json:
@@ -282,7 +295,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_references(args: argparse.Namespace) -> int:
-    from slr.harvest import REFERENCE_LOOKUP, HarvestSettings, lookup_references
+    from slr.ingest.harvest import lookup_references
+    from slr.ingest.openalex import HarvestSettings
+    from slr.layout import ReviewPaths
     from slr.protocol import load_protocol
 
     protocol = load_protocol(args.protocol)
@@ -290,7 +305,7 @@ def cmd_audit_references(args: argparse.Namespace) -> int:
     found = sum(1 for r in record["results"].values() if r)
     _out(
         f"{found} of {len(record['results'])} references found in OpenAlex; saved to "
-        f"{protocol.corpus_dir / REFERENCE_LOOKUP} (the next run audits against it)"
+        f"{ReviewPaths.of(protocol).reference_lookup} (the next run audits against it)"
     )
     return 0
 

@@ -23,7 +23,7 @@ class HarvestError(SlrError):
 
 
 class SchemaError(SlrError):
-    """A table does not match its written contract (see ``slr.schema``)."""
+    """A table does not match its written contract (see ``slr.tables.schema``)."""
 
 
 class RunError(SlrError):

@@ -1,0 +1,364 @@
+"""Codebook tagging: transparent term rules, checked in context, plus a semantic method.
+
+Each included work is tagged with the protocol's theme IDs. A tag keeps its evidence (the
+sentence or keyword), the field it came from (title, keywords, abstract, title_alt,
+abstract_alt) and the method that produced it:
+
+``terms``
+    a theme's indicator term (English or Indonesian) occurs in the work's text.
+``cue+problem``
+    a *cue* (a broad word such as "management" or "pemasaran") occurs in a sentence that also
+    names a problem ("lack of", "limited", "kurang", "kendala" …); used for challenges.
+``cue+semantic``
+    a cue occurs in an English sentence whose embedding (the packaged all-MiniLM-L6-v2) is
+    at least ``protocol.coding.threshold`` similar to the theme's definition or examples.
+``cue+title``
+    a cue occurs in the title or a keyword (the work is *about* it), in any language.
+
+all-MiniLM-L6-v2 is an English model: Indonesian sentences are never embedded. They are coded
+by the Indonesian terms and problem words, and by the English title or abstract when the record
+carries both languages (``title_alt``/``abstract_alt``).
+
+Tags are rows (``slr.tables.schema.CODES``), appended like decisions. A person's verdict on a tag
+(confirm, reject, or a tag the machine missed) is a new row (:func:`verdict_rows`);
+:func:`current_codes` applies the latest verdicts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from slr.clock import now_utc
+from slr.embed import embed
+from slr.protocol import Protocol, Terms, Theme
+from slr.tables.schema import CODES, conform, is_missing
+from slr.text import compile_terms, find_terms, split_sentences
+
+# where evidence is looked for, most telling first
+CODE_FIELDS = ("title", "keywords", "abstract", "title_alt", "abstract_alt")
+
+# Words that make a sentence about a problem (a challenge's context).
+PROBLEM_TERMS = Terms(
+    en=(
+        "lack*",
+        "limited",
+        "limitation*",
+        "weak*",
+        "poor*",
+        "low",
+        "lower",
+        "problem*",
+        "obstacle*",
+        "constraint*",
+        "barrier*",
+        "challenge*",
+        "difficult*",
+        "struggl*",
+        "hinder*",
+        "hamper*",
+        "impede*",
+        "insufficient",
+        "inadequate",
+        "absence",
+        "absent",
+        "unable",
+        "fail*",
+        "vulnerab*",
+        "ineffective",
+        "scarce",
+        "scarcity",
+        "shortage*",
+        "slow",
+        "not yet",
+        "without",
+        "need to improve",
+    ),
+    id=(
+        "kurang*",
+        "lemah*",
+        "rendah*",
+        "terbatas*",
+        "keterbatasan",
+        "kendala*",
+        "masalah",
+        "permasalahan",
+        "hambatan",
+        "penghambat",
+        "menghambat",
+        "belum",
+        "kesulitan",
+        "sulit",
+        "minim*",
+        "tantangan",
+        "tidak ada",
+        "tidak efektif",
+        "tidak berjalan",
+        "gagal",
+        "kegagalan",
+        "persoalan",
+        "macet",
+        "kemacetan",
+    ),
+)
+
+# Words that make an abstract sentence about the study's method or informants ("we
+# interviewed village heads"): such sentences are not evidence of a theme.
+METHOD_TERMS = Terms(
+    en=(
+        "interview*",
+        "respondent*",
+        "informant*",
+        "questionnaire*",
+        "sample size",
+        "sampling",
+        "purposive",
+        "data were collected",
+        "data was collected",
+        "data collection",
+        "focus group*",
+        "fgd",
+        "participants were",
+        "surveyed",
+    ),
+    id=(
+        "wawancara",
+        "informan",
+        "responden",
+        "kuesioner",
+        "angket",
+        "sampel",
+        "purposive",
+        "pengumpulan data",
+        "teknik pengambilan",
+        "subjek penelitian",
+        "subject penelitian",
+        "narasumber",
+        "observasi",
+    ),
+)
+
+_EN_WORDS = frozenset(
+    "the and of to in is for with this that by on are as be was were from which an it its "
+    "their these those has have study results".split()
+)
+_ID_WORDS = frozenset(
+    "yang dan di dengan untuk ini dalam pada dari adalah oleh ke tidak dapat juga atau karena "
+    "sebagai masyarakat desa usaha penelitian hasil bahwa akan telah".split()
+)
+
+
+def sentence_language(text: str) -> str:
+    """``en``, ``id`` or ``?`` by common function words (enough to route a sentence)."""
+    words = re.findall(r"[a-z]+", text.lower())
+    en = sum(w in _EN_WORDS for w in words)
+    id_ = sum(w in _ID_WORDS for w in words)
+    if en == id_:
+        return "?"
+    return "en" if en > id_ else "id"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A unit of a work's text: a title, a keyword or a sentence of an abstract."""
+
+    field: str
+    text: str
+    lang: str
+
+
+def work_spans(work: pd.Series | dict) -> list[Span]:
+    """The title, each keyword and each abstract sentence of ``work``, in ``CODE_FIELDS`` order."""
+    spans: list[Span] = []
+    for field in CODE_FIELDS:
+        value = work.get(field) if isinstance(work, dict) else work[field]
+        if field == "keywords":
+            for kw in _as_list(value):
+                spans.append(Span(field, kw, sentence_language(kw)))
+            continue
+        if is_missing(value):
+            continue
+        text = str(value).strip()
+        if not text:
+            continue
+        parts = split_sentences(text) if field.startswith("abstract") else [text]
+        spans.extend(Span(field, p, sentence_language(p)) for p in parts)
+    return spans
+
+
+def _as_list(value) -> list[str]:
+    if is_missing(value):
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return [str(v) for v in value if v is not None and str(v).strip()]
+
+
+class _Matcher:
+    """One theme's compiled terms, cues and exclusions."""
+
+    def __init__(self, theme: Theme, problems, methods=()):
+        self.theme = theme
+        self.methods = methods
+        self.terms = compile_terms((*theme.terms.en, *theme.terms.id))
+        self.cues = compile_terms((*theme.cues.en, *theme.cues.id))
+        self.excluded = compile_terms(theme.exclude_terms)
+        self.problems = problems
+
+    def candidates(self, spans: list[Span]) -> list[dict]:
+        out = []
+        for i, span in enumerate(spans):
+            if self.excluded and find_terms(self.excluded, span.text):
+                continue
+            if span.field.startswith("abstract") and find_terms(self.methods, span.text):
+                continue
+            hits = [t.text for t, _ in find_terms(self.terms, span.text)]
+            if hits:
+                out.append({"span": i, "kind": "terms", "terms": hits})
+                continue
+            cues = [t.text for t, _ in find_terms(self.cues, span.text)]
+            if cues:
+                problem = self.theme.group == "challenge" and _near(
+                    self.cues, self.problems, span.text
+                )
+                out.append({"span": i, "kind": "cue", "terms": cues, "problem": problem})
+        return out
+
+
+PROBLEM_WINDOW = 50  # characters between a cue and a problem word ("limited working capital")
+
+
+def _near(cues, problems, text: str) -> bool:
+    """A cue and a problem word within ``PROBLEM_WINDOW`` characters of each other."""
+    at_cue = [m.start() for t in cues for m in t.pattern.finditer(text)]
+    at_problem = [m.start() for t in problems for m in t.pattern.finditer(text)]
+    return any(abs(a - b) <= PROBLEM_WINDOW for a in at_cue for b in at_problem)
+
+
+def theme_prototypes(theme: Theme) -> list[str]:
+    """The English texts a sentence is compared with: the label and definition, the examples."""
+    return [f"{theme.label}. {theme.definition}", *theme.examples]
+
+
+Embedder = Callable[[list[str]], np.ndarray]
+
+
+def semantic_scores(
+    sentences: list[str], themes: Iterable[Theme], embedder: Embedder
+) -> dict[str, np.ndarray]:
+    """For each theme, every sentence's highest cosine similarity to the theme's prototypes."""
+    themes = list(themes)
+    if not sentences:
+        return {t.id: np.zeros(0) for t in themes}
+    vectors = embedder(list(sentences))
+    out = {}
+    for theme in themes:
+        protos = embedder(theme_prototypes(theme))
+        out[theme.id] = (vectors @ protos.T).max(axis=1)
+    return out
+
+
+def code_works(
+    works: pd.DataFrame,
+    protocol: Protocol,
+    *,
+    work_ids: Iterable[str] | None = None,
+    coder: str | None = None,
+    coded_at: str | None = None,
+    semantic: bool | None = None,
+    threshold: float | None = None,
+    embedder: Embedder | None = None,
+) -> pd.DataFrame:
+    """Tag works with codebook themes; one row per (work, theme) found.
+
+    Needs ``work_id`` and the text columns (title, keywords, abstract, title_alt, abstract_alt).
+    Codes the works in ``work_ids`` (default: all). ``semantic`` and ``threshold`` default to
+    the protocol's ``coding`` settings; ``embedder`` (texts → unit vectors) defaults to the
+    packaged MiniLM model. ``score`` is the number of distinct terms and cues found for a term
+    tag, the similarity for a semantic one. Evidence: the span with a term (most terms first,
+    then the most telling field); else the accepted cue span.
+    """
+    settings = protocol.coding
+    semantic = settings.semantic if semantic is None else semantic
+    threshold = settings.threshold if threshold is None else threshold
+    coded_at = coded_at or now_utc()
+    subset = works if work_ids is None else works[works["work_id"].isin(set(work_ids))]
+    problems = compile_terms((*PROBLEM_TERMS.en, *PROBLEM_TERMS.id))
+    methods = compile_terms((*METHOD_TERMS.en, *METHOD_TERMS.id))
+    matchers = [_Matcher(t, problems, methods) for t in protocol.codebook]
+
+    found: list[tuple[str, list[Span], _Matcher, list[dict]]] = []
+    to_embed: dict[str, None] = {}
+    for _, work in subset.iterrows():
+        spans = work_spans(work)
+        for m in matchers:
+            cands = m.candidates(spans)
+            if not cands:
+                continue
+            found.append((work["work_id"], spans, m, cands))
+            if semantic and not any(c["kind"] == "terms" for c in cands):
+                for c in cands:
+                    if spans[c["span"]].lang == "en":
+                        to_embed[spans[c["span"]].text] = None
+    scores: dict[str, dict[str, float]] = {}
+    if semantic and to_embed:
+        sentences = list(to_embed)
+        by_theme = semantic_scores(sentences, protocol.codebook, embedder or embed)
+        scores = {tid: dict(zip(sentences, s.tolist(), strict=True)) for tid, s in by_theme.items()}
+
+    rows = []
+    for work_id, spans, m, cands in found:
+        row = _decide(work_id, spans, m, cands, scores.get(m.theme.id, {}), threshold)
+        if row:
+            rows.append(row)
+    df = pd.DataFrame(
+        rows, columns=["work_id", "theme_id", "evidence", "source_field", "method", "score"]
+    )
+    df["coder"] = coder or settings.coder
+    df["coded_at"] = coded_at
+    df["protocol_version"] = protocol.version
+    return conform(df, CODES)
+
+
+def _decide(work_id, spans, m: _Matcher, cands, scores, threshold) -> dict | None:
+    theme = m.theme
+    term_hits = [c for c in cands if c["kind"] == "terms"]
+    if term_hits:
+        best = max(
+            term_hits,
+            key=lambda c: (len(c["terms"]), -CODE_FIELDS.index(spans[c["span"]].field)),
+        )
+        distinct = sorted({t for c in cands for t in c["terms"]})
+        span = spans[best["span"]]
+        return _row(work_id, theme.id, span, "terms: " + ", ".join(best["terms"]), len(distinct))
+    accepted = []
+    for c in cands:
+        span = spans[c["span"]]
+        sim = scores.get(span.text)
+        if theme.group == "challenge" and c["problem"]:
+            accepted.append((1, sim or 0.0, c, "cue+problem"))
+        elif sim is not None and sim >= threshold:
+            accepted.append((2, sim, c, "cue+semantic"))
+        elif theme.group != "challenge" and span.field in ("title", "keywords", "title_alt"):
+            accepted.append((0, sim or 0.0, c, "cue+title"))
+    if not accepted:
+        return None
+    rank, sim, c, method = max(accepted, key=lambda a: (a[0], a[1]))
+    span = spans[c["span"]]
+    score = round(float(sim), 4) if method == "cue+semantic" else float(len(c["terms"]))
+    return _row(work_id, theme.id, span, f"{method}: " + ", ".join(c["terms"]), score)
+
+
+def _row(work_id, theme_id, span: Span, method: str, score: float) -> dict:
+    return {
+        "work_id": work_id,
+        "theme_id": theme_id,
+        "evidence": span.text,
+        "source_field": span.field,
+        "method": method,
+        "score": float(score),
+    }

@@ -1,0 +1,291 @@
+"""Topics the codebook did not name: BERTopic on the included works.
+
+Text per work: title + abstract when there is an abstract, else title + keywords. Embeddings
+come from the packaged all-MiniLM-L6-v2 model (``slr.embed``: offline, cached on disk by
+text hash and model). The pipeline is seeded (UMAP ``random_state``; HDBSCAN is deterministic
+given its input), so a rerun with the same seed gives identical topics.
+
+Two configurations:
+
+* ``umap-hdbscan`` (``SMALL_CORPUS`` documents or more): UMAP to 5 dimensions, HDBSCAN with a
+  minimum topic size that grows with the corpus. Documents in no dense region are outliers
+  (topic -1), as BERTopic reports them.
+* ``pca-kmeans`` (fewer documents, a few dozen): density clustering would call nearly
+  everything an outlier, so the embeddings are reduced with PCA and split with k-means
+  (k ≈ √(n/2)); every document gets a topic.
+
+:func:`topic_stability` refits with several seeds and reports the adjusted Rand index of each
+against the first; :func:`topic_theme_table` crosses topics with codebook tags: topics that
+carry no theme are candidates for new themes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from slr.coding.tagger import sentence_language
+from slr.embed import embed
+from slr.errors import SlrError
+from slr.protocol import Protocol
+from slr.tables.schema import is_missing
+
+INSTALL_HINT = "pip install 'slr[topics]' (install torch==2.13.0 first, for the CPU build)"
+SMALL_CORPUS = 200  # documents; below it, the pca-kmeans configuration (measured: more stable)
+TOP_WORDS = 8
+
+# Indonesian function words (and the corpus' boilerplate) kept out of topic words, with
+# scikit-learn's English list.
+INDONESIAN_STOP_WORDS = (
+    "yang dan di dengan untuk ini dalam pada dari adalah oleh ke tidak dapat juga atau karena "
+    "sebagai akan telah bahwa itu agar serta secara ada lebih tersebut bagi para antara maka "
+    "hal dilakukan melalui sudah masih belum namun yaitu yakni sehingga terhadap menjadi "
+    "kami kita mereka dia ia saat setiap baik tahun bisa harus sangat banyak hanya pun juga "
+    "penelitian hasil menunjukkan menggunakan metode data kegiatan studi kasus"
+).split()
+CORPUS_STOP_WORDS = (
+    "study research results paper based using used analysis data method methods approach "
+    "findings show shows showed results abstract article journal aims aim purpose"
+).split()
+
+
+def work_text(work: pd.Series | dict) -> str:
+    """Title + abstract when there is an abstract, else title + keywords.
+
+    Where a record carries both languages, the English title and abstract are used (the
+    embedding model is English; otherwise works split into topics by language).
+    """
+    get = work.get
+
+    def s(v) -> str:
+        if is_missing(v):
+            return ""
+        return str(v).strip()
+
+    def english_first(a: str, b: str) -> str:
+        if a and b and sentence_language(a) != "en" and sentence_language(b) == "en":
+            return b
+        return a or b
+
+    title = english_first(s(get("title")), s(get("title_alt")))
+    abstract = english_first(s(get("abstract")), s(get("abstract_alt")))
+    if abstract:
+        return f"{title}. {abstract}".strip(". ")
+    kws = get("keywords")
+    kw = "; ".join(str(k) for k in kws) if kws is not None and not isinstance(kws, float) else ""
+    return f"{title}. {kw}".strip(". ")
+
+
+@dataclass
+class TopicModel:
+    """A fitted topic model's results (no live BERTopic object: results are plain tables)."""
+
+    config: str
+    seed: int
+    assignments: pd.DataFrame  # work_id, topic, text_source
+    topics: pd.DataFrame  # topic, size, words, label
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+
+def _require():
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        import bertopic  # noqa: F401
+    except ImportError as e:
+        raise SlrError(f"topics need {e.name}: {INSTALL_HINT}") from e
+
+
+def _stop_words() -> list[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return sorted(set(ENGLISH_STOP_WORDS) | set(INDONESIAN_STOP_WORDS) | set(CORPUS_STOP_WORDS))
+
+
+def fit_topics(
+    work_ids: Sequence[str],
+    texts: Sequence[str],
+    *,
+    seed: int = 42,
+    embeddings: np.ndarray | None = None,
+    embedder: Callable[[list[str]], np.ndarray] | None = None,
+    config: str | None = None,
+) -> TopicModel:
+    """Fit BERTopic on ``texts`` (one per work). ``config``: ``umap-hdbscan``, ``pca-kmeans``
+    or None (chosen by corpus size). Embeddings are computed (cached) unless given."""
+    import time
+
+    if len(work_ids) != len(texts):
+        raise SlrError(f"{len(work_ids)} work IDs but {len(texts)} texts")
+    n = len(texts)
+    if n < 4:
+        raise SlrError(f"topic modelling needs at least 4 documents; got {n}")
+    config = config or ("umap-hdbscan" if n >= SMALL_CORPUS else "pca-kmeans")
+    if config not in ("umap-hdbscan", "pca-kmeans"):
+        raise SlrError(
+            f"unknown topic configuration {config!r}; valid options: umap-hdbscan, pca-kmeans"
+        )
+    _require()
+    from bertopic import BERTopic
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    if embeddings is None:
+        embeddings = (embedder or embed)(list(texts))
+    t0 = time.perf_counter()
+    if config == "umap-hdbscan":
+        from hdbscan import HDBSCAN
+        from umap import UMAP
+
+        dim = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)
+        min_size = max(10, n // 250)  # BERTopic's default 10, growing with the corpus
+        cluster = HDBSCAN(
+            min_cluster_size=min_size,
+            metric="euclidean",
+            cluster_selection_method="eom",
+            prediction_data=True,
+        )
+    else:
+        from sklearn.cluster import KMeans
+        from sklearn.decomposition import PCA
+
+        dim = PCA(n_components=min(5, n - 1), random_state=seed)
+        k = max(2, min(n // 2, round((n / 2) ** 0.5)))
+        cluster = KMeans(n_clusters=k, n_init=10, random_state=seed)
+    # BERTopic fits the vectorizer on one document per topic: min_df must stay 1, or the words
+    # that set a topic apart (found in that topic only) are dropped
+    vectorizer = CountVectorizer(
+        stop_words=_stop_words(),
+        ngram_range=(1, 2),
+        min_df=1,
+        token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
+    )
+    model = BERTopic(
+        umap_model=dim,
+        hdbscan_model=cluster,
+        vectorizer_model=vectorizer,
+        top_n_words=TOP_WORDS,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    topics, _ = model.fit_transform(list(texts), embeddings)
+    seconds = time.perf_counter() - t0
+    rows = []
+    for tid in sorted(set(topics)):
+        words = [w for w, _ in (model.get_topic(tid) or []) if w][:TOP_WORDS]
+        rows.append(
+            {
+                "topic": int(tid),
+                "size": int(sum(1 for t in topics if t == tid)),
+                "words": ", ".join(words),
+                "label": "outliers" if tid == -1 else f"{tid}: " + " / ".join(words[:3]),
+            }
+        )
+    table = pd.DataFrame(rows, columns=["topic", "size", "words", "label"])
+    assignments = pd.DataFrame({"work_id": list(work_ids), "topic": [int(t) for t in topics]})
+    return TopicModel(
+        config,
+        seed,
+        assignments,
+        table,
+        seconds,
+        {
+            "documents": n,
+            "topics": int((table["topic"] >= 0).sum()),
+            "outliers": int(sum(1 for t in topics if t == -1)),
+        },
+    )
+
+
+def topic_stability(
+    work_ids: Sequence[str],
+    texts: Sequence[str],
+    *,
+    seeds: Sequence[int] = (1, 2, 3, 4, 5),
+    embeddings: np.ndarray | None = None,
+    config: str | None = None,
+    first: TopicModel | None = None,
+) -> pd.DataFrame:
+    """Refit with each seed; adjusted Rand index of each seed's topics against the first's.
+
+    ``first``: the model already fitted with ``seeds[0]`` (its configuration is used), so it is
+    not fitted again.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    if first is not None:
+        if first.seed != seeds[0]:
+            raise SlrError(f"the first model was fitted with seed {first.seed}, not {seeds[0]}")
+        config = first.config
+    if embeddings is None:
+        embeddings = embed(list(texts))
+    fits = [first] if first is not None else []
+    fits += [
+        fit_topics(work_ids, texts, seed=s, embeddings=embeddings, config=config)
+        for s in seeds[len(fits) :]
+    ]
+    base = fits[0].assignments["topic"].to_numpy()
+    return pd.DataFrame(
+        {
+            "seed": list(seeds),
+            "topics": [f.info["topics"] for f in fits],
+            "outliers": [f.info["outliers"] for f in fits],
+            "ari_vs_first": [adjusted_rand_score(base, f.assignments["topic"]) for f in fits],
+        }
+    )
+
+
+def topic_theme_table(
+    model: TopicModel, codes: pd.DataFrame, themes: Sequence[str]
+) -> pd.DataFrame:
+    """Topics × codebook themes: how many of each topic's works carry each theme, plus the
+    topic's main themes and whether it is a *candidate new theme* (no theme on at least half
+    of its works)."""
+    a = model.assignments
+    tagged = codes[["work_id", "theme_id"]].drop_duplicates()
+    merged = a.merge(tagged, on="work_id", how="left")
+    counts = (
+        merged.dropna(subset=["theme_id"])
+        .groupby(["topic", "theme_id"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(columns=list(themes), fill_value=0)
+    )
+    counts = counts.reindex(model.topics["topic"], fill_value=0)
+    out = model.topics.set_index("topic")[["label", "size"]].join(counts)
+    share = counts.div(out["size"], axis=0)
+    out["main_themes"] = [
+        ", ".join(share.loc[t][share.loc[t] >= 0.5].sort_values(ascending=False).index)
+        for t in out.index
+    ]
+    out["candidate_new_theme"] = (out["main_themes"] == "") & (out.index >= 0)
+    return out.reset_index()
+
+
+def compute_topics(
+    protocol: Protocol, works: pd.DataFrame, included: list[str], codes: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """BERTopic on the included works: assignments, topic words, topic × theme (from the tags
+    in force, ``codes``), stability over five seeds. Empty below four included works."""
+    if len(included) < 4:
+        return {}
+    by_id = works.set_index("work_id")
+    texts = [work_text(by_id.loc[i]) for i in included]
+    vectors = embed(texts)
+    seed = protocol.topics_seed
+    model = fit_topics(included, texts, seed=seed, embeddings=vectors)
+    assignments = model.assignments.merge(model.topics[["topic", "label"]], on="topic")
+    cross = topic_theme_table(model, codes, [t.id for t in protocol.codebook])
+    stability = topic_stability(
+        included, texts, seeds=[seed + k for k in range(5)], embeddings=vectors, first=model
+    )
+    info = model.topics.assign(config=model.config, seed=seed)
+    return {
+        "topics": assignments,
+        "topic_info": info,
+        "topic_themes": cross,
+        "topic_stability": stability,
+    }

@@ -1,0 +1,499 @@
+"""Raw records → the works table (one row per record, keyed by ``work_id``).
+
+Each source format has a mapper from its raw record to the works columns; field aliases are
+lookup tables, not code. Values are cleaned the same way for every format: DOIs normalised,
+abstracts rebuilt from OpenAlex's inverted index, years parsed, document types and languages
+mapped to one vocabulary (the source's own value is kept in ``type_source``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote
+
+import pandas as pd
+
+from slr.ingest.sources import RawRecord, SourceFile
+from slr.tables.schema import WORKS, conform
+
+# ---------------------------------------------------------------------- value cleaners
+
+_MISSING = {"", "na", "n/a", "nan", "none", "null", "-"}
+_DOI_PREFIX = re.compile(
+    r"^(?:https?://(?:dx\.)?doi\.org/|https?://doi\.org/|doi\.org/|doi:\s*|doi\s+)", re.I
+)
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.I)
+
+
+def clean_str(value: Any) -> str | None:
+    """Strip a value; ``None`` for missing markers (``''``, ``NA``, ``nan`` …)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, list):
+        value = " ".join(str(v) for v in value if v is not None)
+    s = re.sub(r"\s+", " ", html.unescape(str(value))).strip()
+    return None if s.lower() in _MISSING else s
+
+
+def normalise_doi(value: Any) -> str | None:
+    """``https://doi.org/10.1000/ABC.`` → ``10.1000/abc``; ``None`` if it is not a DOI."""
+    s = clean_str(value)
+    if not s:
+        return None
+    s = unquote(_DOI_PREFIX.sub("", s.strip())).strip().lower()
+    s = s.rstrip(".,;)]}>")
+    if _DOI.match(s):
+        return s
+    m = _DOI_IN_TEXT.search(s)
+    return m.group(0).rstrip(".,;)]}>") if m else None
+
+
+def openalex_short_id(value: Any) -> str | None:
+    """``https://openalex.org/W123`` → ``W123``."""
+    s = clean_str(value)
+    if not s:
+        return None
+    m = re.search(r"([WASIPCFT]\d+)$", s, re.I)
+    return m.group(1).upper() if m else None
+
+
+def parse_year(value: Any) -> int | None:
+    """The first plausible four-digit year in a value (``2014///``, ``2019-05-01`` …)."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value if 1000 <= value <= 2100 else None
+    m = re.search(r"(1[5-9]\d\d|20\d\d|2100)", str(value))
+    return int(m.group(1)) if m else None
+
+
+def as_list(value: Any, *, split: str | None = None) -> list[str]:
+    """A list of clean strings from a list, a delimited string or nothing."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: Iterable[Any] = re.split(split, value) if split else [value]
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = [value]
+    out = []
+    for v in items:
+        s = clean_str(v)
+        if s:
+            out.append(s)
+    return out
+
+
+def invert_abstract(index: dict[str, list[int]] | None) -> str | None:
+    """Rebuild an abstract from OpenAlex's ``abstract_inverted_index`` (pyalex's helper)."""
+    if not index:
+        return None
+    from pyalex.api import invert_abstract as _invert
+
+    return clean_str(_invert(index))
+
+
+# Document types: source vocabularies → OpenAlex's (slr.protocol.WORK_TYPES).
+TYPE_ALIASES: dict[str, str] = {
+    # OpenAlex / Crossref
+    "article": "article", "journal-article": "article", "review": "review",
+    "book": "book", "monograph": "book", "edited-book": "book", "reference-book": "book",
+    "book-chapter": "book-chapter", "book-section": "book-chapter", "book-part": "book-chapter",
+    "proceedings-article": "conference-paper", "conference": "conference-paper",
+    "conference-paper": "conference-paper", "dissertation": "dissertation",
+    "thesis": "dissertation", "report": "report", "posted-content": "preprint",
+    "preprint": "preprint", "dataset": "dataset", "editorial": "editorial",
+    "erratum": "erratum", "letter": "letter", "paratext": "paratext",
+    "retraction": "retraction", "other": "other", "standard": "other",
+    "peer-review": "other", "libguides": "other", "supplementary-materials": "other",
+    "grant": "other", "reference-entry": "other",
+    # rural-corpus document types
+    "community-service-report": "report",
+    # RIS type codes
+    "jour": "article", "ejour": "article", "mgzn": "article", "inpr": "article",
+    "jfull": "other", "chap": "book-chapter", "echap": "book-chapter", "ebook": "book",
+    "edbook": "book", "conf": "conference-paper", "cpaper": "conference-paper",
+    "thes": "dissertation", "rprt": "report", "govdoc": "report", "unpb": "preprint",
+    "manscpt": "preprint", "data": "dataset", "dbase": "dataset", "gen": "other",
+    "elec": "other", "blog": "other", "news": "other", "slide": "other",
+    "pamp": "other", "pcomm": "other", "icomm": "other", "abst": "other", "ser": "other",
+    # BibTeX entry types
+    "inproceedings": "conference-paper", "proceedings": "book", "incollection": "book-chapter",
+    "inbook": "book-chapter", "phdthesis": "dissertation", "mastersthesis": "dissertation",
+    "techreport": "report", "unpublished": "preprint", "misc": "other", "online": "other",
+    "booklet": "book", "manual": "other",
+}  # fmt: skip
+
+LANGUAGE_ALIASES: dict[str, str] = {
+    "en": "en", "eng": "en", "english": "en", "inggris": "en",
+    "id": "id", "ind": "id", "indonesian": "id", "bahasa indonesia": "id", "indonesia": "id",
+    "in": "id", "ms": "ms", "malay": "ms", "nl": "nl", "dutch": "nl", "de": "de",
+    "german": "de", "fr": "fr", "french": "fr", "es": "es", "spanish": "es", "pt": "pt",
+    "portuguese": "pt", "zh": "zh", "chinese": "zh", "ja": "ja", "japanese": "ja",
+    "sv": "sv", "swedish": "sv", "no": "no", "norwegian": "no", "da": "da", "danish": "da",
+}  # fmt: skip
+
+
+def normalise_type(value: Any) -> str | None:
+    s = clean_str(value)
+    if not s:
+        return None
+    return TYPE_ALIASES.get(s.lower().replace("_", "-"), "other")
+
+
+def normalise_language(value: Any) -> str | None:
+    s = clean_str(value)
+    if not s:
+        return None
+    key = s.lower()
+    if key in LANGUAGE_ALIASES:
+        return LANGUAGE_ALIASES[key]
+    return key if re.fullmatch(r"[a-z]{2}", key) else None
+
+
+def normalise_title(title: Any) -> str:
+    """A title reduced for matching: entities decoded, accents and case folded, slug dashes and
+    punctuation to spaces."""
+    s = clean_str(title) or ""
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    s = re.sub(r"[\W_]+", " ", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+# ---------------------------------------------------------------------- per-format mappers
+
+
+def _first(data: dict[str, Any], keys: Iterable[str]) -> Any:
+    for k in keys:
+        v = data.get(k)
+        if isinstance(v, list):
+            v = next((x for x in v if clean_str(x)), None)
+        if clean_str(v) is not None:
+            return v
+    return None
+
+
+def from_openalex(work: dict[str, Any]) -> dict[str, Any]:
+    loc = work.get("primary_location") or {}
+    source = loc.get("source") or {}
+    authorships = work.get("authorships") or []
+    countries: list[str] = []
+    for a in authorships:
+        for c in a.get("countries") or []:
+            countries.append(c)
+        for inst in a.get("institutions") or []:
+            if inst.get("country_code"):
+                countries.append(inst["country_code"])
+    keywords = []
+    for k in work.get("keywords") or []:
+        keywords.append(k.get("display_name") or k.get("keyword") if isinstance(k, dict) else k)
+    topics = [t.get("display_name") for t in work.get("topics") or [] if isinstance(t, dict)]
+    if not topics and isinstance(work.get("primary_topic"), dict):
+        topics = [work["primary_topic"].get("display_name")]
+    return {
+        "openalex_id": openalex_short_id(work.get("id")),
+        "doi": normalise_doi(work.get("doi") or (work.get("ids") or {}).get("doi")),
+        "title": clean_str(work.get("title") or work.get("display_name")),
+        "abstract": invert_abstract(work.get("abstract_inverted_index")),
+        "publication_year": parse_year(work.get("publication_year")),
+        "publication_date": clean_str(work.get("publication_date")),
+        "language": normalise_language(work.get("language")),
+        "type_source": clean_str(work.get("type")),
+        "venue": clean_str(source.get("display_name")),
+        "authors": as_list([(a.get("author") or {}).get("display_name") for a in authorships]),
+        "institution_countries": sorted({c.upper() for c in countries if c}),
+        "keywords": as_list(keywords),
+        "topics": as_list(topics),
+        "cited_by_count": work.get("cited_by_count"),
+        "referenced_works": [
+            x for x in (openalex_short_id(r) for r in work.get("referenced_works") or []) if x
+        ],
+        "url": clean_str(loc.get("landing_page_url"))
+        or (f"https://doi.org/{normalise_doi(work.get('doi'))}" if work.get("doi") else None),
+        "is_retracted": work.get("is_retracted"),
+    }
+
+
+RIS_FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "primary_title", "translated_title", "short_title"),
+    "abstract": ("abstract", "notes_abstract"),
+    "year": ("year", "publication_year", "date"),
+    "venue": ("journal_name", "secondary_title", "alternate_title3", "alternate_title1",
+              "alternate_title2", "tertiary_title"),
+    "language": ("language",),
+    "doi": ("doi",),
+    "date": ("date",),
+}  # fmt: skip
+RIS_AUTHORS = ("authors", "first_authors", "secondary_authors", "tertiary_authors")
+
+
+def from_ris(entry: dict[str, Any]) -> dict[str, Any]:
+    urls = [u for u in as_list(entry.get("urls")) if u]
+    doi = normalise_doi(_first(entry, RIS_FIELDS["doi"]))
+    if doi is None:
+        doi = next((normalise_doi(u) for u in urls if "doi.org/" in u.lower()), None)
+    authors: list[str] = []
+    for key in RIS_AUTHORS:
+        authors += as_list(entry.get(key))
+        if authors:
+            break
+    return {
+        "doi": doi,
+        "title": clean_str(_first(entry, RIS_FIELDS["title"])),
+        "abstract": clean_str(_first(entry, RIS_FIELDS["abstract"])),
+        "publication_year": parse_year(_first(entry, RIS_FIELDS["year"])),
+        "publication_date": clean_str(_first(entry, RIS_FIELDS["date"])),
+        "language": normalise_language(_first(entry, RIS_FIELDS["language"])),
+        "type_source": clean_str(entry.get("type_of_reference")),
+        "venue": clean_str(_first(entry, RIS_FIELDS["venue"])),
+        "authors": authors,
+        "keywords": as_list(entry.get("keywords")),
+        "url": next((u for u in urls if u.lower().startswith("http")), None),
+        "other_urls": [u for u in urls if u.lower().startswith("http")][1:],
+    }
+
+
+def from_bibtex(entry: dict[str, Any]) -> dict[str, Any]:
+    doi = normalise_doi(entry.get("doi"))
+    url = clean_str(entry.get("url"))
+    if doi is None and url and "doi.org/" in url.lower():
+        doi = normalise_doi(url)
+    return {
+        "doi": doi,
+        "title": clean_str(_strip_braces(entry.get("title"))),
+        "abstract": clean_str(_strip_braces(entry.get("abstract"))),
+        "publication_year": parse_year(entry.get("year") or entry.get("date")),
+        "publication_date": clean_str(entry.get("date")),
+        "language": normalise_language(entry.get("language") or entry.get("langid")),
+        "type_source": entry.get("ENTRYTYPE"),
+        "venue": clean_str(
+            _strip_braces(
+                entry.get("journal") or entry.get("journaltitle") or entry.get("booktitle")
+            )
+        ),
+        "authors": as_list(_strip_braces(entry.get("author")), split=r"\s+and\s+"),
+        "keywords": as_list(_strip_braces(entry.get("keywords")), split=r"[;,]"),
+        "url": url,
+        "openalex_id": openalex_short_id(entry.get("openalex")),
+    }
+
+
+def _strip_braces(value: Any) -> Any:
+    return value.replace("{", "").replace("}", "") if isinstance(value, str) else value
+
+
+# ASReview's column aliases, lower case (as in asreview/data/base.py, extended).
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "primary_title", "ti", "t1", "article title", "document title"),
+    "abstract": ("abstract", "notes_abstract", "ab", "n2", "abstract note"),
+    "authors": ("authors", "author", "au", "a1", "first_authors", "author names", "author full names"),
+    "keywords": ("keywords", "kw", "author keywords", "mesh_terms", "mesh terms", "index keywords"),
+    "doi": ("doi", "do"),
+    "year": ("year", "publication_year", "py", "publication year", "date"),
+    "venue": ("journal", "venue", "secondary_title", "source title", "source", "jo", "t2", "publication title"),
+    "type": ("type", "document type", "document_type", "ty", "type_of_reference"),
+    "language": ("language", "la", "language of original document"),
+    "url": ("url", "ur", "link", "urls"),
+    "openalex_id": ("openalex_id", "openalex"),
+    "cited_by_count": ("cited_by_count", "cited by", "times cited"),
+}  # fmt: skip
+
+
+def from_asreview_csv(row: dict[str, Any]) -> dict[str, Any]:
+    lower = {k.lower().strip(): v for k, v in row.items()}
+
+    def pick(name: str) -> Any:
+        return _first(lower, CSV_COLUMNS[name])
+
+    cited = clean_str(pick("cited_by_count"))
+    url = clean_str(pick("url"))
+    doi = normalise_doi(pick("doi"))
+    if doi is None and url and "doi.org/" in url.lower():
+        doi = normalise_doi(url)
+    return {
+        "openalex_id": openalex_short_id(pick("openalex_id")),
+        "doi": doi,
+        "title": clean_str(pick("title")),
+        "abstract": clean_str(pick("abstract")),
+        "publication_year": parse_year(pick("year")),
+        "language": normalise_language(pick("language")),
+        "type_source": clean_str(pick("type")),
+        "venue": clean_str(pick("venue")),
+        "authors": as_list(pick("authors"), split=r"\s*;\s*"),
+        "keywords": as_list(pick("keywords"), split=r"\s*[;]\s*"),
+        "url": url,
+        "cited_by_count": int(float(cited))
+        if cited and re.fullmatch(r"\d+(\.0)?", cited)
+        else None,
+    }
+
+
+def from_records_jsonl(rec: dict[str, Any]) -> dict[str, Any]:
+    """slr's own record format (the rural corpus's fields; see corpus/README.md)."""
+    if str(rec.get("id", "")).startswith("https://openalex.org/W"):
+        return from_openalex(rec)
+    return {
+        "openalex_id": openalex_short_id(rec.get("openalex_id")),
+        "doi": normalise_doi(rec.get("doi")),
+        "title": clean_str(rec.get("title")),
+        "title_alt": clean_str(rec.get("title_alt")),
+        "abstract": clean_str(rec.get("abstract")),
+        "abstract_alt": clean_str(rec.get("abstract_alt")),
+        "publication_year": parse_year(rec.get("year") or rec.get("publication_year")),
+        "publication_date": clean_str(rec.get("publication_date")),
+        "language": normalise_language(rec.get("language")),
+        "type_source": clean_str(rec.get("document_type") or rec.get("type")),
+        "venue": clean_str(rec.get("venue")),
+        "authors": as_list(rec.get("authors")),
+        "institution_countries": as_list(rec.get("institution_countries")),
+        "keywords": as_list(rec.get("keywords")),
+        "url": clean_str(rec.get("url")),
+        "other_urls": as_list(rec.get("other_urls")),
+        "found_by": as_list(rec.get("found_by")),
+        "cited_by_count": rec.get("cited_by_count"),
+        "is_retracted": rec.get("is_retracted"),
+    }
+
+
+MAPPERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "ris": from_ris,
+    "bibtex": from_bibtex,
+    "asreview-csv": from_asreview_csv,
+    "openalex-json": from_openalex,
+    "openalex-jsonl": from_openalex,
+    "openalex-snapshot": from_openalex,
+    "records-jsonl": from_records_jsonl,
+}
+
+
+# ---------------------------------------------------------------------- works table
+
+
+def normalise_records(
+    records: Iterable[RawRecord], *, source_id: str, source_format: str, where: str = ""
+) -> pd.DataFrame:
+    """Map raw records of one source to works rows (``work_id`` not yet assigned).
+
+    Returns a frame with the works columns; ``work_id`` holds a provisional fingerprint that
+    :func:`assign_work_ids` turns into the final key.
+    """
+    mapper = MAPPERS[source_format]
+    rows = []
+    for rec in records:
+        row = mapper(rec.data)
+        row["type"] = normalise_type(row.get("type_source"))
+        row["source_id"] = source_id
+        row["source_format"] = source_format
+        row["source_record"] = f"{where}: {rec.locator}" if where else rec.locator
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=[*WORKS.names]) if rows else WORKS.empty()
+    df["work_id"] = ""
+    return conform(df, WORKS)
+
+
+def normalise_source(
+    source: SourceFile, *, source_id: str, where: str | None = None
+) -> pd.DataFrame:
+    return normalise_records(
+        source.records,
+        source_id=source_id,
+        source_format=source.format,
+        where=where if where is not None else source.path.name,
+    )
+
+
+def _fingerprint(row: pd.Series) -> str:
+    if pd.notna(row["doi"]):
+        return f"doi:{row['doi']}"
+    first_author = row["authors"][0] if row["authors"] else ""
+    year = "" if pd.isna(row["publication_year"]) else str(row["publication_year"])
+    title = normalise_title(row["title"]) if pd.notna(row["title"]) else ""
+    return f"t:{title}|{year}|{normalise_title(first_author)}"
+
+
+def assign_work_ids(works: pd.DataFrame) -> pd.DataFrame:
+    """Give every row its key.
+
+    A record with an OpenAlex ID gets that ID (``W…``); a second record of the same OpenAlex work
+    (another query, another file) gets ``W…~<source_id>``. Other records get ``R`` + 12 hex of a
+    hash of their source and fingerprint (DOI, else title + year + first author), stable across
+    runs and file re-orderings; identical fingerprints within a source get ``-2``, ``-3`` ….
+    """
+    works = works.copy()
+    ids: list[str] = []
+    taken: Counter[str] = Counter()
+    for _, row in works.iterrows():
+        if pd.notna(row["openalex_id"]):
+            base = str(row["openalex_id"])
+            if taken[base]:
+                base = f"{base}~{row['source_id']}"
+        else:
+            digest = hashlib.sha1(f"{row['source_id']}|{_fingerprint(row)}".encode()).hexdigest()[
+                :12
+            ]
+            base = f"R{digest}"
+        taken[base] += 1
+        ids.append(base if taken[base] == 1 else f"{base}-{taken[base]}")
+    works["work_id"] = pd.array(ids, dtype="string")
+    return works
+
+
+def enrich_from(works: pd.DataFrame, full: pd.DataFrame, *, fields: Iterable[str]) -> pd.DataFrame:
+    """Fill ``fields`` of ``works`` from ``full`` (the same records with more fields), matched on
+    URL, else DOI, else normalised title. Filled values are recorded in ``filled_from``."""
+    import json
+
+    keys = {}
+    for _, r in full.iterrows():
+        for k in (r["url"], r["doi"]):
+            if pd.notna(k):
+                keys.setdefault(("k", str(k)), r)
+        if pd.notna(r["title"]):
+            keys.setdefault(("t", normalise_title(r["title"])), r)
+    works = works.copy()
+    fields = list(fields)
+    for i, row in works.iterrows():
+        match = None
+        for k in (row["url"], row["doi"]):
+            if pd.notna(k) and ("k", str(k)) in keys:
+                match = keys[("k", str(k))]
+                break
+        if match is None and pd.notna(row["title"]):
+            match = keys.get(("t", normalise_title(row["title"])))
+        if match is None:
+            continue
+        filled = json.loads(row["filled_from"]) if pd.notna(row["filled_from"]) else {}
+        for f in fields:
+            if pd.isna(works.at[i, f]) and pd.notna(match[f]):
+                works.at[i, f] = match[f]
+                filled[f] = f"enrich:{match['source_record']}"
+        if filled:
+            works.at[i, "filled_from"] = json.dumps(filled, sort_keys=True)
+    return works
+
+
+def expand_per_query(works: pd.DataFrame) -> pd.DataFrame:
+    """One row per (record, query that found it), as the queries' result lists were before the
+    collector merged them; records without ``found_by`` stay one row."""
+    rows = []
+    for _, row in works.iterrows():
+        queries = row["found_by"] or [None]
+        for n, q in enumerate(queries, start=1):
+            r = row.copy()
+            if q is not None:
+                r["found_by"] = [q]
+                if len(queries) > 1:
+                    r["source_record"] = f"{row['source_record']}, query {n} of {len(queries)}"
+            rows.append(r)
+    return conform(pd.DataFrame(rows, columns=works.columns), WORKS) if rows else works

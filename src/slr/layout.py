@@ -1,0 +1,200 @@
+"""Every path slr reads or writes, in one place.
+
+A project folder holds ``protocols/`` (one YAML file per review), ``corpus/<review>/`` (what the
+review runs on: frozen harvests, imported files, people's logs) and ``outputs/<review>/<run>/``
+(one folder per run). :class:`ReviewPaths` names every file of one review, :class:`RunPaths`
+every file of one run folder; the embedding cache and the shipped notebooks have a function
+each. No other module joins a path from strings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from slr.protocol import Protocol
+
+PROTOCOLS = "protocols"
+CORPUS = "corpus"
+OUTPUTS = "outputs"
+LATEST = "latest"
+ENV_CACHE = "SLR_CACHE"
+
+
+def project_root(protocol_path: Path | None) -> Path:
+    """The project folder: relative paths in a protocol resolve against it.
+
+    For ``<root>/protocols/<review>.yaml`` it is ``<root>``; otherwise the protocol's folder
+    (the working directory for a protocol that was not read from a file).
+    """
+    if protocol_path is None:
+        return Path.cwd()
+    folder = Path(protocol_path).resolve().parent
+    return folder.parent if folder.name == PROTOCOLS else folder
+
+
+@dataclass(frozen=True)
+class ReviewPaths:
+    """The files of one review in its project folder."""
+
+    root: Path
+    review_id: str
+
+    @classmethod
+    def of(cls, protocol: Protocol) -> ReviewPaths:
+        return cls(project_root(protocol.path), protocol.review.id)
+
+    # ------------------------------------------------------------------ the project
+    def resolve(self, path: str | Path) -> Path:
+        """A path as the protocol writes it (relative to the project, or absolute)."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    def shown(self, path: str | Path) -> str:
+        """``path`` as a reader of the project sees it: relative to the project where it can be."""
+        try:
+            return os.path.relpath(path, self.root)
+        except ValueError:
+            return str(path)
+
+    def relative(self, path: str | Path) -> str:
+        """``path`` relative to the project folder when it lies inside it, else absolute."""
+        path = Path(path).resolve()
+        try:
+            return str(path.relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+    # ------------------------------------------------------------------ the corpus
+    @property
+    def corpus(self) -> Path:
+        return self.root / CORPUS / self.review_id
+
+    @property
+    def imports_manifest(self) -> Path:
+        """``imports.json``: every file added with ``slr import``, with its hash and count."""
+        return self.corpus / "imports.json"
+
+    def imported_file(self, source_id: str, suffix: str) -> Path:
+        return self.corpus / "imports" / f"{source_id}{suffix}"
+
+    def harvest(self, source_id: str) -> Path:
+        """The frozen pages of a completed OpenAlex harvest (with ``manifest.json``)."""
+        return self.corpus / "openalex" / source_id
+
+    def harvest_partial(self, source_id: str) -> Path:
+        """Where a harvest in progress saves its pages (kept for a resume)."""
+        return self.corpus / "openalex" / f"{source_id}.partial"
+
+    def harvest_retired(self, source_id: str) -> Path:
+        """Where the previous frozen harvest waits while a new one replaces it."""
+        return self.corpus / "openalex" / f"{source_id}.old"
+
+    @property
+    def screening_log(self) -> Path:
+        """The review's hash-chained log of people's screening decisions."""
+        return self.corpus / "screening" / "decisions.csv"
+
+    @property
+    def coding_log(self) -> Path:
+        """The review's log of people's verdicts on codebook tags (confirm, reject, add)."""
+        return self.corpus / "coding" / "verdicts.csv"
+
+    @property
+    def reference_lookup(self) -> Path:
+        """The seed article's references as OpenAlex answered (``slr audit-references``)."""
+        return self.corpus / "seed" / "reference-lookup.json"
+
+    # ------------------------------------------------------------------ the outputs
+    @property
+    def outputs(self) -> Path:
+        return self.root / OUTPUTS / self.review_id
+
+    @property
+    def latest(self) -> Path:
+        """The link to the newest complete run."""
+        return self.outputs / LATEST
+
+    @property
+    def latest_staging(self) -> Path:
+        """The new link, made beside ``latest`` and renamed over it."""
+        return self.outputs / f".{LATEST}.tmp"
+
+    def run(self, run_id: str) -> RunPaths:
+        return RunPaths(self.outputs / run_id)
+
+
+def head_file(log: Path) -> Path:
+    """A hash-chained log's head (row count and last hash), beside the log."""
+    return log.with_name(log.name + ".head.json")
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """The files of one run folder."""
+
+    dir: Path
+
+    def table(self, name: str, suffix: str) -> Path:
+        return self.dir / f"{name}{suffix}"
+
+    @property
+    def run_json(self) -> Path:
+        return self.dir / "run.json"
+
+    @property
+    def manifest(self) -> Path:
+        return self.dir / "manifest.json"
+
+    @property
+    def report(self) -> Path:
+        return self.dir / "report.html"
+
+    @property
+    def figures(self) -> Path:
+        return self.dir / "figures"
+
+    def figure(self, name: str) -> Path:
+        """A figure's stem (``.svg`` and ``.png`` are written beside each other)."""
+        return self.figures / name
+
+    def shown_figure(self, name: str, suffix: str = ".svg") -> str:
+        """A figure's path as the report names it (relative to the run folder)."""
+        return f"{self.figures.name}/{name}{suffix}"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.dir / "notebooks"
+
+    def executed(self, source: Path) -> Path:
+        """The executed copy of a notebook (``01_corpus.py`` → ``notebooks/01_corpus.ipynb``)."""
+        return self.notebooks / f"{source.stem}.ipynb"
+
+    @property
+    def combined(self) -> Path:
+        """The one notebook the report is rendered from."""
+        return self.notebooks / "report.ipynb"
+
+    def export(self, name: str) -> Path:
+        return self.dir / "exports" / name
+
+
+def cache_dir(*parts: str) -> Path:
+    """slr's cache (``$SLR_CACHE``, default ``~/.cache/slr``), one folder per kind of thing."""
+    base = os.environ.get(ENV_CACHE) or Path.home() / ".cache" / "slr"
+    return Path(base).joinpath(*parts)
+
+
+def embedding_file(model: str, key: str) -> Path:
+    """The cached embedding of one text (``key``: the hash of model and text)."""
+    return cache_dir("embeddings", model, key[:2], f"{key}.npy")
+
+
+def notebooks_dir() -> Path:
+    """The report notebooks (jupytext ``.py``): the project's ``notebooks/`` beside ``src/``."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "notebooks" / "01_corpus.py").is_file():
+            return parent / "notebooks"
+    raise FileNotFoundError(f"cannot find notebooks/01_corpus.py above {here}")

@@ -1,0 +1,101 @@
+"""What changed between two runs: works, decisions in force, tags, PRISMA counts, files.
+
+Pure functions over runs as read by :func:`slr.tables.io.read_run` (with their ``manifest.json``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from slr.tables.decisions import current_codes, latest_decisions
+
+Run = dict[str, Any]
+
+
+def diff_runs(a: Run, b: Run) -> dict[str, Any]:
+    """The differences from run ``a`` to run ``b``.
+
+    ``works_added``/``works_removed`` (work IDs), ``decisions_changed`` (work, stage, decision
+    in ``a`` → in ``b``, with criteria), ``codes_added``/``codes_removed`` ((work, theme) tags in
+    force), ``counts`` (PRISMA boxes that differ: a, b) and ``outputs_changed`` (files whose
+    SHA-256 differs, or that only one run has, from the manifests).
+    """
+    wa, wb = set(a["works"]["work_id"]), set(b["works"]["work_id"])
+    da, db = _in_force(a["decisions"]), _in_force(b["decisions"])
+    both = da.add_suffix("_a").join(db.add_suffix("_b"), how="outer")
+    changed = both[
+        (both["decision_a"].fillna("") != both["decision_b"].fillna(""))
+        | (both["criterion_id_a"].fillna("") != both["criterion_id_b"].fillna(""))
+    ].reset_index()
+    ca, cb = _tags(a["codes"]), _tags(b["codes"])
+    pa, pb = a["meta"].get("prisma", {}), b["meta"].get("prisma", {})
+    counts = {
+        k: {"a": pa.get(k), "b": pb.get(k)}
+        for k in sorted(set(pa) | set(pb))
+        if pa.get(k) != pb.get(k)
+    }
+    return {
+        "works_added": sorted(wb - wa),
+        "works_removed": sorted(wa - wb),
+        "decisions_changed": changed.astype(object).where(changed.notna(), None).to_dict("records"),
+        "codes_added": sorted(cb - ca),
+        "codes_removed": sorted(ca - cb),
+        "counts": counts,
+        "outputs_changed": _outputs_changed(a.get("manifest"), b.get("manifest")),
+    }
+
+
+def _in_force(decisions: pd.DataFrame) -> pd.DataFrame:
+    cur = latest_decisions(decisions)
+    return cur.set_index(["work_id", "stage"])[["decision", "criterion_id"]]
+
+
+def _tags(codes: pd.DataFrame) -> set[tuple[str, str]]:
+    cur = current_codes(codes)
+    return set(zip(cur["work_id"], cur["theme_id"], strict=True))
+
+
+def _outputs_changed(ma: dict | None, mb: dict | None) -> list[str] | None:
+    if not ma or not mb:
+        return None
+    ha = {o["path"]: o["sha256"] for o in ma.get("outputs", [])}
+    hb = {o["path"]: o["sha256"] for o in mb.get("outputs", [])}
+    return sorted(p for p in set(ha) | set(hb) if ha.get(p) != hb.get(p))
+
+
+def describe_diff(d: dict[str, Any], name_a: str, name_b: str) -> str:
+    """The diff as plain text for the terminal."""
+    lines = [f"{name_a} → {name_b}"]
+    if not any(d[k] for k in d):
+        return lines[0] + ": identical (works, decisions, tags, counts and output files)"
+    lines.append(f"works added: {len(d['works_added'])}, removed: {len(d['works_removed'])}")
+    for w in d["works_added"][:20]:
+        lines.append(f"  + {w}")
+    for w in d["works_removed"][:20]:
+        lines.append(f"  - {w}")
+    lines.append(f"decisions changed: {len(d['decisions_changed'])}")
+    for r in d["decisions_changed"][:40]:
+        lines.append(f"  {r['work_id']} [{r['stage']}]: {_dec(r, 'a')} → {_dec(r, 'b')}")
+    lines.append(f"tags added: {len(d['codes_added'])}, removed: {len(d['codes_removed'])}")
+    for w, t in d["codes_added"][:20]:
+        lines.append(f"  + {w} {t}")
+    for w, t in d["codes_removed"][:20]:
+        lines.append(f"  - {w} {t}")
+    if d["counts"]:
+        lines.append("PRISMA counts:")
+        for k, v in d["counts"].items():
+            lines.append(f"  {k}: {v['a']} → {v['b']}")
+    if d["outputs_changed"] is not None:
+        lines.append(f"output files that differ: {len(d['outputs_changed'])}")
+        lines.extend(f"  {p}" for p in d["outputs_changed"])
+    return "\n".join(lines)
+
+
+def _dec(r: dict, side: str) -> str:
+    dec = r.get(f"decision_{side}")
+    if dec is None:
+        return "(none)"
+    crit = r.get(f"criterion_id_{side}")
+    return f"{dec} {crit}" if crit else str(dec)

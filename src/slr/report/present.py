@@ -1,0 +1,315 @@
+"""What the report notebook displays: thin presentation over :mod:`slr.report.synthesis`.
+
+Every function takes the protocol and/or a run (as read by :func:`slr.tables.io.read_run`) and returns
+a Markdown string or a styled table; nothing here computes a number the tables do not hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from slr.protocol import FileSource, OpenAlexSource, Protocol
+from slr.report import synthesis
+
+Run = dict[str, Any]
+
+_TABLE_STYLE = [
+    {"selector": "td", "props": "text-align: left; vertical-align: top; white-space: pre-wrap;"},
+    {"selector": "th", "props": "text-align: left;"},
+]
+
+
+def _style(df: pd.DataFrame, *, index: bool = False) -> Styler:
+    """A left-aligned table; its HTML id comes from its content (pandas would draw a random
+    one), so a rerun renders the same page."""
+    import hashlib
+
+    digest = hashlib.sha256(df.to_csv().encode("utf-8")).hexdigest()[:10]
+    style = df.style.set_uuid(digest).set_table_styles(_TABLE_STYLE)
+    return style if index else style.hide(axis="index")
+
+
+def summary_markdown(protocol: Protocol, run: Run) -> str:
+    meta = run["meta"]
+    counts = meta["prisma"]
+    questions = "\n".join(f"- **{k}** {v}" for k, v in protocol.review.questions.items())
+    sources = ", ".join(
+        f"{s['source_id']} ({s['status']}, {s['n_records']})" for s in meta["sources"]
+    )
+    extra = (
+        f"\n\nAdded to this run only (`--add-source`): {', '.join(meta['added_sources'])}."
+        if meta.get("added_sources")
+        else ""
+    )
+    return (
+        f"{protocol.review.description}\n\n{questions}\n\n"
+        f"Protocol version `{meta['protocol_version']}` (SHA-256 "
+        f"`{meta['protocol_hash'][:16]}…`), slr {meta['slr_version']}; the run's times and the "
+        f"hashes of its inputs and outputs are in `manifest.json`.\n\n"
+        f"**{counts['identified']}** records identified ({sources}); "
+        f"**{counts['duplicates']}** duplicates marked; **{counts['screened']}** screened; "
+        f"**{counts['included']}** studies included.{extra}"
+    )
+
+
+def sources_table(run: Run) -> Styler:
+    df = run["sources"][
+        ["source_id", "kind", "prisma_group", "status", "n_records", "fields", "note"]
+    ]
+    return _style(df.fillna(""))
+
+
+def prisma_table(run: Run) -> Styler:
+    df = run["prisma"][["section", "label", "n"]].rename(columns={"label": "box"})
+    return _style(df)
+
+
+def criteria_table(protocol: Protocol, run: Run) -> Styler:
+    return _style(synthesis.compute_criteria_table(protocol, run["decisions"]))
+
+
+def group_heading(protocol: Protocol, group: str) -> str:
+    rq = protocol.review.groups.get(group, "")
+    question = protocol.review.questions.get(rq, "")
+    return f"### {rq}: {group}s\n\n{question}"
+
+
+def coverage_table(run: Run) -> Styler:
+    return _style(synthesis.compute_field_coverage(run["works"])).format({"share": "{:.0%}"})
+
+
+# ---------------------------------------------------------------------- coding and topics
+
+
+def theme_frequency_table(protocol: Protocol, run: Run, group: str) -> Styler:
+    df = synthesis.compute_theme_frequencies(run["works"], run["decisions"], run["codes"], protocol)
+    df = df[df["group"] == group].drop(columns="group").sort_values("works", ascending=False)
+    return _style(df).format({"share": "{:.0%}"})
+
+
+def theme_evidence_table(run: Run, theme_id: str, limit: int = 10) -> Styler:
+    df = synthesis.compute_theme_evidence(run["works"], run["decisions"], run["codes"], theme_id)
+    return _style(df.head(limit))
+
+
+def topics_table(run: Run) -> Styler | str:
+    if run.get("topic_info") is None:
+        return "No topics in this run (fewer than 4 included works, or topics turned off)."
+    return _style(run["topic_info"][["topic", "size", "words", "config", "seed"]])
+
+
+def topic_stability_table(run: Run) -> Styler | str:
+    if run.get("topic_stability") is None:
+        return "No topics in this run."
+    return _style(run["topic_stability"].round(3))
+
+
+def topics_over_time_table(run: Run) -> Styler | str:
+    if run.get("topics") is None:
+        return "No topics in this run."
+    df = synthesis.compute_topics_over_time(run["works"], run["topics"])
+    return _style(df, index=True)
+
+
+def topic_theme_table(run: Run) -> Styler | str:
+    if run.get("topic_themes") is None:
+        return "No topics in this run."
+    return _style(run["topic_themes"])
+
+
+def candidate_themes_markdown(run: Run) -> str:
+    tt = run.get("topic_themes")
+    if tt is None:
+        return "No topics in this run."
+    new = tt[tt["candidate_new_theme"].astype(str) == "True"]
+    if new.empty:
+        return "Every topic carries at least one codebook theme on half of its works or more."
+    lines = [f"- **{r.label}** ({r.size} works)" for r in new.itertuples()]
+    return (
+        "Topics that carry no codebook theme on half of their works (candidate new themes):\n\n"
+        + "\n".join(lines)
+    )
+
+
+# ---------------------------------------------------------------------- the seed article
+
+
+def claims_table(run: Run) -> Styler | str:
+    claims = run.get("claims")
+    if claims is None or not len(claims):
+        return "The protocol lists no claims of a seed article."
+    return _style(claims)
+
+
+def claims_summary(protocol: Protocol, run: Run) -> str:
+    claims = run.get("claims")
+    if claims is None or not len(claims) or protocol.seed_article is None:
+        return ""
+    counts = claims["status"].value_counts()
+    parts = ", ".join(f"**{counts.get(s, 0)}** {s}" for s in synthesis.CLAIM_STATUS)
+    return (
+        f"Claims of {protocol.seed_article.citation}: {parts}. A claim's part (a codebook theme "
+        f"or a place) counts as found when at least {int(claims['needed'].iloc[0])} included "
+        f"works carry it ({protocol.seed_article.min_share:.0%} of the included works, and at "
+        f"least {protocol.seed_article.min_works}); *supported*: every part found, *mixed*: some, *not found*: none. "
+        "This shows whether the corpus reports the same things, not whether it agrees with "
+        "their direction: read the evidence."
+    )
+
+
+def references_table(run: Run) -> Styler | str:
+    refs = run.get("references")
+    if refs is None or not len(refs):
+        return "The protocol lists no references of a seed article."
+    return _style(refs)
+
+
+# ---------------------------------------------------------------------- figures
+
+
+FIGURE_TEXT = {
+    "prisma": "PRISMA 2020 flow diagram of the records, reports and studies",
+    "works_per_year": "Records identified and studies included per publication year",
+    "themes_over_time": "Share of each year's included works carrying each codebook theme",
+    "themes": "Network of codebook themes that occur together in included works",
+    "places": "Countries and Indonesian provinces named by the included works",
+    "topic_sizes": "Number of included works per BERTopic topic",
+}
+
+
+def figure(run_dir, name: str):
+    """A run's figure (``figures/<name>.svg``) embedded in the page as an image with its
+    alternative text (the HTML report stays one self-contained file)."""
+    import base64
+    from pathlib import Path
+
+    from IPython.display import HTML, Markdown
+
+    path = Path(run_dir) / "figures" / f"{name}.svg"
+    if not path.is_file():
+        return Markdown(f"*No figure `{name}` in this run.*")
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    alt = FIGURE_TEXT.get(name, name)
+    return HTML(
+        f'<figure style="margin:0"><img alt="{alt}" style="max-width:100%" '
+        f'src="data:image/svg+xml;base64,{data}"/><figcaption><i>{alt}</i> '
+        f"(<code>figures/{name}.svg</code>, <code>.png</code>)</figcaption></figure>"
+    )
+
+
+# ---------------------------------------------------------------------- methods
+
+
+def methods_markdown(protocol: Protocol, run: Run) -> str:
+    """The methods section, written from the protocol and the run."""
+    meta, counts = run["meta"], run["meta"]["prisma"]
+    sources = run["sources"].set_index("source_id")
+    lines = [
+        "### Sources and searches",
+        "",
+        "OpenAlex sources are searched by `slr harvest` (its date and `meta.count` are in each "
+        "source's note and harvest manifest); files are read as frozen in the corpus.",
+        "",
+    ]
+    for s in protocol.sources:
+        row = sources.loc[s.id] if s.id in sources.index else None
+        status = f"{row['status']}, {int(row['n_records'])} records" if row is not None else ""
+        if isinstance(s, OpenAlexSource):
+            query = "; ".join(
+                [f"search `{s.search}`"] * bool(s.search)
+                + [f"filter `{k}:{v}`" for k, v in s.filter.items()]
+            )
+            lines.append(f"- **{s.id}** (OpenAlex, {s.prisma_group}): {query} — {status}. "
+                         f"{(row['note'] if row is not None else '') or ''}")  # fmt: skip
+        elif isinstance(s, FileSource):
+            lines.append(
+                f"- **{s.id}** ({s.prisma_group}): {s.description or s.path} — {status}; "
+                "search date: as given by the source file (none recorded by slr)."
+            )
+    for s in sources.index.difference([x.id for x in protocol.sources]):
+        lines.append(f"- **{s}** (added file): {sources.loc[s, 'status']}, "
+                     f"{int(sources.loc[s, 'n_records'])} records.")  # fmt: skip
+    lines += ["", "### Eligibility criteria", ""]
+    for c in protocol.criteria:
+        how = f"automated at {c.stage}" if c.rule else "applied by reviewers"
+        lines.append(f"- **{c.id}** {c.label} ({how})")
+    sc = protocol.screening
+    reviewers = sorted(set(run["decisions"]["reviewer"]))
+    lines += [
+        "", "### Screening", "",
+        f"Decisions by {', '.join(reviewers)}; automated criteria: "
+        f"{', '.join(sc.automate or ()) or 'none'}. People screen in `notebooks/02_screening.py`, "
+        f"prioritised by the `{sc.model}` model, with the stopping rule of Callaghan & "
+        f"Müller-Hansen (recall target {sc.recall_target:.0%}, confidence {sc.confidence:.0%}); "
+        f"records excluded by the stopping rule: {counts.get('stopped', 0)}.",
+        "", "### Coding and topics", "",
+        f"Codebook of {len(protocol.codebook)} themes (potentials, challenges, strategies), "
+        "tagged from English and Indonesian indicator terms, context-checked cues and MiniLM "
+        f"sentence similarity (threshold {protocol.coding.threshold}); each tag keeps its "
+        "evidence sentence. The tagger is measured against a coded validation sample "
+        "(`make bench-coding`). Topics: BERTopic on the included works, seed "
+        f"{protocol.topics_seed}.",
+        "", "### Reproducibility", "",
+        f"Protocol version `{meta['protocol_version']}`, SHA-256 `{meta['protocol_hash'][:16]}…`; "
+        "the run's `manifest.json` lists the hash of every input and output file, package "
+        "versions and seeds; `slr diff` compares two runs.",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- findings
+
+
+def findings_table(protocol: Protocol, run: Run, group: str) -> Styler:
+    df = synthesis.compute_findings(
+        run["works"], run["decisions"], run["codes"], protocol, group, run.get("places")
+    )
+    return _style(df).format({"share": "{:.0%}"})
+
+
+def theme_works_html(protocol: Protocol, run: Run, group: str) -> str:
+    """Per theme of ``group``, a folded list of the works behind it: citation with DOI link,
+    and the evidence sentence."""
+    import html
+
+    blocks = []
+    for theme in protocol.themes(group):
+        df = synthesis.compute_theme_works(run["works"], run["decisions"], run["codes"], theme.id)
+        items = []
+        for r in df.itertuples(index=False):
+            cite = html.escape(r.citation)
+            if r.doi:
+                cite = f'<a href="{html.escape(r.doi)}">{cite}</a>'
+            items.append(
+                f"<li>{cite}, <i>{html.escape(str(r.title))}</i>: “{html.escape(r.evidence)}” "
+                f"<small>[{html.escape(r.field)}]</small></li>"
+            )
+        blocks.append(
+            f"<details><summary><b>{theme.id} {html.escape(theme.label)}</b> — {len(df)} works"
+            f"</summary><ul>{''.join(items)}</ul></details>"
+        )
+    return "\n".join(blocks)
+
+
+def coverage_risk_table(run: Run) -> Styler:
+    df = synthesis.compute_coverage(run["works"], run["decisions"])
+    return _style(df).format({"share": "{:.0%}"})
+
+
+def appendix_table(run: Run) -> Styler:
+    df = synthesis.compute_appendix(run["works"], run["decisions"])
+    df["doi"] = [f'<a href="{d}">{d[16:]}</a>' if d else "" for d in df["doi"]]
+    return _style(df)
+
+
+def decision_summary_table(run: Run) -> Styler:
+    return _style(synthesis.compute_decision_summary(run["decisions"]))
+
+
+def reviewers_table(run: Run) -> Styler:
+    d = run["decisions"]
+    t = d.groupby(["reviewer", "stage"]).size().rename("rows").reset_index()
+    return _style(t)

@@ -1,0 +1,389 @@
+"""``compute_*`` tables for the report: pure functions of the run's tables and the protocol."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz
+
+from slr.ingest.normalise import normalise_title
+from slr.protocol import GROUPS, Protocol
+from slr.tables.decisions import compute_status, current_codes, included_ids, latest_decisions
+from slr.tables.schema import is_missing
+
+
+def cite(work: pd.Series) -> str:
+    """``Surname (Year)`` or ``Surname et al. (Year)``; ``n.d.`` without a year."""
+    authors = work["authors"]
+    if authors:
+        first = authors[0].split(",")[0].strip() if "," in authors[0] else authors[0].split()[-1]
+        who = first + (
+            " et al."
+            if len(authors) > 2
+            else f" & {_surname(authors[1])}"
+            if len(authors) == 2
+            else ""
+        )
+    else:
+        who = work["venue"] if pd.notna(work["venue"]) else "Anon."
+    year = "n.d." if pd.isna(work["publication_year"]) else str(int(work["publication_year"]))
+    return f"{who} ({year})"
+
+
+def _surname(name: str) -> str:
+    return name.split(",")[0].strip() if "," in name else name.split()[-1]
+
+
+def compute_criteria_table(protocol: Protocol, decisions: pd.DataFrame) -> pd.DataFrame:
+    """The protocol's criteria with how each is applied and how many records it excluded."""
+    current = latest_decisions(decisions)
+    excluded = current[current["decision"] == "exclude"]["criterion_id"].value_counts()
+    automated = {c.id for c in protocol.automated_criteria()}
+    return pd.DataFrame(
+        [
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "stage": c.stage,
+                "criterion": c.label,
+                "applied by": "rule" if c.id in automated else "reviewer",
+                "excluded": int(excluded.get(c.id, 0)),
+                "description": c.description,
+            }
+            for c in protocol.criteria
+        ]
+    )
+
+
+def compute_field_coverage(works: pd.DataFrame) -> pd.DataFrame:
+    """Share of canonical records carrying each field (what the run could read)."""
+    canonical = works[works["duplicate_of"].isna()]
+    n = len(canonical)
+    rows = []
+    for field in (
+        "title", "abstract", "abstract_alt", "title_alt", "keywords", "doi",
+        "publication_year", "language", "type", "venue", "authors", "openalex_id",
+    ):  # fmt: skip
+        col = canonical[field]
+        have = int(col.map(len).gt(0).sum()) if col.dtype == object else int(col.notna().sum())
+        rows.append({"field": field, "records": have, "share": round(have / n, 3) if n else 0.0})
+    return pd.DataFrame(rows)
+
+
+def compute_decision_summary(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Current decisions counted by stage, decision and criterion."""
+    current = latest_decisions(decisions)
+    if not len(current):
+        return pd.DataFrame(columns=["stage", "decision", "criterion_id", "records"])
+    return (
+        current.fillna({"criterion_id": "—"})
+        .groupby(["stage", "decision", "criterion_id"], sort=False)
+        .size()
+        .rename("records")
+        .reset_index()
+    )
+
+
+def compute_theme_frequencies(
+    works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, protocol: Protocol
+) -> pd.DataFrame:
+    """Every theme, grouped: included works tagged, share, and how the tags were made
+    (terms, cue in context, semantic, a person's verdict)."""
+    included = set(included_ids(works, decisions))
+    coded = current_codes(codes)
+    coded = coded[coded["work_id"].isin(included)]
+    method = coded["method"].str.extract(r"^([\w+ ]+?)(?::|$)", expand=False).str.strip()
+    rows = []
+    for theme in protocol.codebook:
+        mask = coded["theme_id"] == theme.id
+        n = coded.loc[mask, "work_id"].nunique()
+        how = method[mask].value_counts()
+        rows.append(
+            {
+                "group": theme.group,
+                "theme_id": theme.id,
+                "theme": theme.label,
+                "works": n,
+                "share": round(n / len(included), 3) if included else 0.0,
+                "how": ", ".join(f"{k} {v}" for k, v in how.items()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def compute_theme_evidence(
+    works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, theme_id: str
+) -> pd.DataFrame:
+    """Every included work tagged with ``theme_id``: citation, evidence, field and method."""
+    t = compute_theme_works(works, decisions, codes, theme_id)
+    return t[["citation", "evidence", "field", "method"]].rename(columns={"citation": "work"})
+
+
+def compute_topics_over_time(works: pd.DataFrame, topics: pd.DataFrame) -> pd.DataFrame:
+    """Topic × publication year counts (works without a year under "n.d.")."""
+    years = works.set_index("work_id")["publication_year"]
+    t = topics.assign(year=[years.get(w) for w in topics["work_id"]])
+    t["year"] = t["year"].map(lambda y: "n.d." if pd.isna(y) else str(int(y)))
+    return t.pivot_table(
+        index="label", columns="year", values="work_id", aggfunc="count", fill_value=0
+    )
+
+
+# ---------------------------------------------------------------------- the seed article
+
+CLAIM_STATUS = ("supported", "mixed", "not found")
+
+
+def compute_claim_check(
+    works: pd.DataFrame,
+    decisions: pd.DataFrame,
+    codes: pd.DataFrame,
+    protocol: Protocol,
+    places: pd.DataFrame | None = None,
+    *,
+    examples: int = 2,
+) -> pd.DataFrame:
+    """Each claim of the seed article against the included works.
+
+    A claim's parts are its themes (works tagged with the theme) and its places (works naming
+    the place). A part is *found* when at least ``seed_article.min_works`` included works, and
+    ``seed_article.min_share`` of them, carry it. Status: ``supported`` when every part is found, ``mixed`` when some are, ``not found``
+    when none is. This measures whether the corpus reports the same things, not whether the
+    works agree with the claim's direction: the evidence sentences are listed to read.
+    """
+    seed = protocol.seed_article
+    if seed is None:
+        return pd.DataFrame(
+            columns=["claim_id", "claim", "status", "needed", "parts", "works", "evidence"]
+        )
+    included = set(included_ids(works, decisions))
+    by_id = works.set_index("work_id")
+    cur = current_codes(codes)
+    cur = cur[cur["work_id"].isin(included)]
+    labels = {t.id: t.label for t in protocol.codebook}
+    need = max(seed.min_works, math.ceil(seed.min_share * len(included)))
+    rows = []
+    for claim in seed.claims:
+        parts, all_works, found = [], set(), 0
+        for tid in claim.themes:
+            ws = set(cur.loc[cur["theme_id"] == tid, "work_id"])
+            parts.append(f"{tid} {labels[tid]}: {len(ws)}")
+            all_works |= ws
+            found += len(ws) >= need
+        for place in claim.places:
+            ws = (
+                set(places.loc[places["place"] == place, "work_id"]) & included
+                if places is not None
+                else set()
+            )
+            parts.append(f"{place}: {len(ws)}")
+            all_works |= ws
+            found += len(ws) >= need
+        n_parts = len(claim.themes) + len(claim.places)
+        status = "not found" if found == 0 else "supported" if found == n_parts else "mixed"
+        ev = cur[cur["work_id"].isin(all_works) & cur["theme_id"].isin(claim.themes)]
+        ev = ev.sort_values(["score", "work_id"], ascending=[False, True]).head(examples)
+        rows.append(
+            {
+                "claim_id": claim.id,
+                "claim": claim.text,
+                "status": status,
+                "needed": need,
+                "parts": "; ".join(parts),
+                "works": len(all_works),
+                "evidence": "\n".join(
+                    f'{cite(by_id.loc[r.work_id])} — "{_short(r.evidence)}"'
+                    for r in ev.itertuples()
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _short(text: str, n: int = 200) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def compute_reference_audit(
+    works: pd.DataFrame, protocol: Protocol, *, online: dict[str, dict] | None = None
+) -> pd.DataFrame:
+    """Each reference of the seed article: is it in the corpus (title match, any record), and,
+    when an online lookup was run (``online``: reference ID → best OpenAlex match), does
+    OpenAlex know it, with which year, venue and DOI. Checks that did not run say so."""
+    seed = protocol.seed_article
+    cols = ["ref_id", "reference", "in_corpus", "openalex", "findings", "reviewer_note"]
+    if seed is None:
+        return pd.DataFrame(columns=cols)
+    titles = [
+        (w, normalise_title(t))
+        for w, t in zip(works["work_id"], works["title"], strict=True)
+        if isinstance(t, str)
+    ]
+    rows = []
+    for ref in seed.references:
+        key = normalise_title(ref.title)
+        best = max(((fuzz.token_set_ratio(key, t), w) for w, t in titles), default=(0.0, None))
+        in_corpus = f"yes ({best[1]})" if best[0] >= 90 else "no"
+        findings = []
+        if online is None:
+            oa = "not checked (offline; run slr audit-references online)"
+        else:
+            hit = online.get(ref.id)
+            if not hit:
+                oa = "not found"
+                findings.append("no OpenAlex work with a matching title")
+            else:
+                oa = f"{hit.get('id', '')} ({hit.get('score', 0):.0f}% title match)"
+                if ref.year and hit.get("year") and int(hit["year"]) != ref.year:
+                    findings.append(f"year printed {ref.year}, OpenAlex {hit['year']}")
+                venue = hit.get("venue") or ""
+                if (
+                    ref.venue
+                    and venue
+                    and fuzz.partial_ratio(normalise_title(venue), normalise_title(ref.venue)) < 80
+                ):
+                    findings.append(f"venue printed '{ref.venue}', OpenAlex '{venue}'")
+                findings.append(f"DOI {hit['doi']}" if hit.get("doi") else "no DOI in OpenAlex")
+        rows.append(
+            {
+                "ref_id": ref.id,
+                "reference": f"{ref.authors} ({ref.year or 'n.d.'}). {ref.title}. {ref.venue}".strip(),
+                "in_corpus": in_corpus,
+                "openalex": oa,
+                "findings": "; ".join(findings),
+                "reviewer_note": ref.note,
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ---------------------------------------------------------------------- findings, appendix
+
+
+def doi_link(doi) -> str:
+    if is_missing(doi) or not str(doi):
+        return ""
+    return f"https://doi.org/{doi}"
+
+
+def compute_findings(
+    works: pd.DataFrame,
+    decisions: pd.DataFrame,
+    codes: pd.DataFrame,
+    protocol: Protocol,
+    group: str,
+    places: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per theme of ``group``: included works carrying it, share, years, countries named."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}; valid options: {', '.join(GROUPS)}")
+    included = set(included_ids(works, decisions))
+    years = works.set_index("work_id")["publication_year"]
+    cur = current_codes(codes)
+    cur = cur[cur["work_id"].isin(included)]
+    country = (
+        places[places["kind"] == "country"]
+        if places is not None
+        else pd.DataFrame(columns=["work_id", "place"])
+    )
+    rows = []
+    for theme in protocol.themes(group):
+        ws = sorted(set(cur.loc[cur["theme_id"] == theme.id, "work_id"]))
+        ys = sorted(int(years[w]) for w in ws if pd.notna(years.get(w)))
+        span = f"{ys[0]}–{ys[-1]} (median {int(np.median(ys))})" if ys else ""
+        if len(ys) < len(ws):
+            span += f"{'; ' if span else ''}{len(ws) - len(ys)} without a year"
+        named = country[country["work_id"].isin(ws)]["place"].value_counts()
+        rows.append(
+            {
+                "theme_id": theme.id,
+                "theme": theme.label,
+                "works": len(ws),
+                "share": round(len(ws) / len(included), 3) if included else 0.0,
+                "years": span,
+                "countries": ", ".join(f"{p} {n}" for p, n in named.head(4).items()),
+            }
+        )
+    return (
+        pd.DataFrame(rows)
+        .sort_values(["works", "theme_id"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+
+
+def compute_theme_works(
+    works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, theme_id: str
+) -> pd.DataFrame:
+    """Every included work behind a theme: citation, title, DOI link, evidence and field."""
+    included = set(included_ids(works, decisions))
+    by_id = works.set_index("work_id")
+    cur = current_codes(codes)
+    t = cur[(cur["theme_id"] == theme_id) & cur["work_id"].isin(included)].copy()
+    t["_year"] = [by_id.loc[w, "publication_year"] for w in t["work_id"]]
+    t = t.sort_values(["_year", "work_id"], ascending=[False, True], na_position="last")
+    return pd.DataFrame(
+        {
+            "work_id": t["work_id"].to_numpy(),
+            "citation": [cite(by_id.loc[w]) for w in t["work_id"]],
+            "title": [by_id.loc[w, "title"] for w in t["work_id"]],
+            "doi": [doi_link(by_id.loc[w, "doi"]) for w in t["work_id"]],
+            "evidence": t["evidence"].to_numpy(),
+            "field": t["source_field"].to_numpy(),
+            "method": t["method"].to_numpy(),
+        }
+    )
+
+
+def compute_appendix(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Every canonical record with its status, the stage and criterion that decided it, and
+    the decision's reason (duplicates are listed with the work they duplicate)."""
+    status = compute_status(works, decisions).set_index("work_id")
+    current = latest_decisions(decisions)
+    reason = {}
+    for r in current.itertuples(index=False):
+        if r.decision != "include" or r.work_id not in reason:
+            reason[r.work_id] = r.reason
+    rows = []
+    for w in works.itertuples(index=False):
+        s = status.loc[w.work_id]
+        rows.append(
+            {
+                "work_id": w.work_id,
+                "citation": cite(pd.Series(w._asdict())),
+                "title": w.title,
+                "doi": doi_link(w.doi),
+                "status": s["status"],
+                "stage": s["stage"] or "",
+                "criterion": s["criterion_id"] or "",
+                "reason": (
+                    f"duplicate of {w.duplicate_of} ({w.duplicate_rule})"
+                    if pd.notna(w.duplicate_of)
+                    else reason.get(w.work_id) or ""
+                ),
+            }
+        )
+    order = {"included": 0, "excluded": 1, "not_retrieved": 2, "stopped": 3, "duplicate": 4}
+    df = pd.DataFrame(rows)
+    df["_o"] = df["status"].map(order).fillna(5)
+    return df.sort_values(["_o", "criterion", "citation"]).drop(columns="_o").reset_index(drop=True)
+
+
+def compute_coverage(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Risk-of-bias coverage of the included works: languages, document types, abstracts."""
+    included = set(included_ids(works, decisions))
+    inc = works[works["work_id"].isin(included)]
+    rows = []
+    for col, name in (("language", "language"), ("type", "document type")):
+        for value, n in inc[col].fillna("unknown").value_counts().items():
+            rows.append({"aspect": name, "value": value, "works": int(n)})
+    no_abs = int((inc["abstract"].isna() & inc["abstract_alt"].isna()).sum())
+    rows.append({"aspect": "abstract", "value": "missing", "works": no_abs})
+    no_year = int(inc["publication_year"].isna().sum())
+    rows.append({"aspect": "publication year", "value": "missing", "works": no_year})
+    no_doi = int(inc["doi"].isna().sum())
+    rows.append({"aspect": "DOI", "value": "missing", "works": no_doi})
+    df = pd.DataFrame(rows)
+    df["share"] = (df["works"] / max(len(inc), 1)).round(3)
+    return df

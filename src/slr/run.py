@@ -1,0 +1,383 @@
+"""One review run, offline: sources → works → duplicates → screening → coding → tables → report.
+
+:func:`run_review` reads only what is frozen in ``corpus/<review>/`` (harvested pages and
+imported files) plus the protocol's file sources, and writes every output to a new run folder
+``outputs/<review>/<run>/`` with stable names (``works.parquet``/``.csv``, ``decisions.csv``,
+``codes.csv``, ``prisma.csv``, ``sources.csv``, ``run.json``, ``report.html``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from slr.clock import now_utc, run_stamp
+from slr.coding.tagger import code_works
+from slr.coding.topics import compute_topics
+from slr.errors import RunError
+from slr.ingest.corpus import SourceSpec, collect_sources, read_sources
+from slr.ingest.dedupe import mark_duplicates
+from slr.ingest.writers import works_to_bibtex, works_to_ris
+from slr.layout import ReviewPaths, RunPaths, head_file
+from slr.protocol import Protocol
+from slr.report.figures import write_figures
+from slr.report.notebooks import write_report
+from slr.report.places import places_table
+from slr.report.prisma import compute_prisma, prisma_counts
+from slr.report.synthesis import compute_claim_check, compute_reference_audit
+from slr.screen.rules import screen_eligibility, screen_rules
+from slr.tables import io
+from slr.tables.decisions import check_decisions, current_codes, included_ids, latest_decisions
+from slr.tables.log import read_log
+from slr.tables.schema import CODES, DECISIONS, PRISMA, SOURCES, WORKS, conform
+
+logger = logging.getLogger(__name__)
+
+# Machine-made rows (rules, tagger) are remade by every run: their time is the run's, recorded in
+# manifest.json, so that two runs of the same inputs write identical tables.
+MACHINE_TIME = "run"
+MANIFEST_PACKAGES = (
+    "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "rapidfuzz", "pyalex", "rispy",
+    "bibtexparser", "papermill", "nbconvert", "jupytext", "torch", "sentence-transformers",
+    "bertopic", "umap-learn", "hdbscan",
+)  # fmt: skip
+FROM_STAGES = ("coding", "synthesis", "report")
+EXTRA_TABLES = (
+    "topics", "topic_info", "topic_themes", "topic_stability", "places", "claims", "references",
+)  # fmt: skip
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    report: Path | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------- stages
+
+
+def screen_tables(
+    protocol: Protocol,
+    works: pd.DataFrame,
+    *,
+    decided_at: str,
+    human: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Duplicates marked; the rule decisions up to title/abstract, then people's decisions."""
+    if progress:
+        progress("marking duplicates")
+    works = mark_duplicates(works)
+    if progress:
+        progress("rule screening")
+    decisions = screen_rules(works, protocol, decided_at=decided_at)
+    if human is not None and len(human):
+        _check_known(human, works, "screening log", "screened")
+        decisions = conform(pd.concat([decisions, human], ignore_index=True), DECISIONS)
+    return works, decisions
+
+
+def _check_known(log: pd.DataFrame, works: pd.DataFrame, name: str, done: str) -> None:
+    """A log of people's rows may only name works this run has."""
+    stale = sorted(set(log["work_id"]) - set(works["work_id"]))
+    if stale:
+        raise RunError(
+            f"the {name} names {len(stale)} works this run does not have (e.g. "
+            f"{stale[0]!r}); a source changed since they were {done}"
+        )
+
+
+def code_tables(
+    protocol: Protocol,
+    works: pd.DataFrame,
+    decisions: pd.DataFrame,
+    *,
+    decided_at: str,
+    coding_verdicts: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Codes for the works included at title/abstract, eligibility by the codes, PRISMA."""
+    current = latest_decisions(decisions)
+    ta_included = current.loc[
+        (current["stage"] == "title_abstract") & (current["decision"] == "include"), "work_id"
+    ]
+    if progress:
+        progress("codebook tagging")
+    codes = code_works(works, protocol, work_ids=ta_included, coded_at=decided_at)
+    if coding_verdicts is not None and len(coding_verdicts):
+        _check_known(coding_verdicts, works, "coding log", "coded")
+        codes = conform(pd.concat([codes, coding_verdicts], ignore_index=True), CODES)
+    eligibility = screen_eligibility(
+        works, decisions, current_codes(codes), protocol, decided_at=decided_at
+    )
+    decisions = conform(pd.concat([decisions, eligibility], ignore_index=True), DECISIONS)
+    check_decisions(decisions, works, protocol)
+    table = compute_prisma(works, decisions, protocol)
+    return {"works": works, "decisions": decisions, "codes": codes, "prisma": table}
+
+
+def compute_synthesis(
+    protocol: Protocol, tables: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Places named by the included works, the seed article's claims checked, its references
+    audited (against OpenAlex too when `slr audit-references` saved a lookup)."""
+    included = included_ids(tables["works"], tables["decisions"])
+    where = places_table(tables["works"], included)
+    lookup = ReviewPaths.of(protocol).reference_lookup
+    online = io.read_json(lookup)["results"] if lookup.is_file() else None
+    args = (tables["works"], tables["decisions"], tables["codes"], protocol)
+    return {
+        "places": where,
+        "claims": compute_claim_check(*args, where),
+        "references": compute_reference_audit(tables["works"], protocol, online=online),
+    }
+
+
+# ---------------------------------------------------------------------- the run
+
+
+def new_run_dir(protocol: Protocol, run_id: str | None = None) -> Path:
+    paths = ReviewPaths.of(protocol)
+    run_id = run_id or run_stamp()
+    run_dir, n = paths.run(run_id).dir, 2
+    while run_dir.exists():
+        run_dir, n = paths.run(f"{run_id}-{n}").dir, n + 1
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def _point_latest(protocol: Protocol, run_dir: Path) -> None:
+    paths = ReviewPaths.of(protocol)
+    tmp = paths.latest_staging
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(run_dir.name)
+    os.replace(tmp, paths.latest)
+
+
+def run_review(
+    protocol: Protocol,
+    *,
+    add_sources: Iterable[str | Path] = (),
+    run_id: str | None = None,
+    notebook: bool = True,
+    progress: Progress | None = None,
+    from_stage: str | None = None,
+    reuse: str | Path | None = None,
+) -> RunResult:
+    """Run the review offline into a new run folder; return where it is and the PRISMA counts.
+
+    ``from_stage`` (``coding``, ``synthesis`` or ``report``) reuses the tables of an earlier run
+    (``reuse``, default the latest) for the stages before it: ``coding`` keeps its works and
+    screening decisions and recodes; ``synthesis`` also keeps its codes and topics; ``report``
+    only re-executes the notebooks.
+    """
+    paths = ReviewPaths.of(protocol)
+    started = now_utc()
+    specs = collect_sources(protocol, add_sources)
+    verdicts = io.read_table(paths.coding_log, CODES) if paths.coding_log.exists() else None
+    if from_stage is not None:
+        tables, sources_table, reused = _reuse(protocol, from_stage, reuse, add_sources)
+    else:
+        reused = None
+        works, sources_table = read_sources(protocol, specs, progress=progress)
+        if not len(works):
+            raise RunError(
+                "no records to review: every source is empty, missing or not harvested "
+                f"({', '.join(f'{r.source_id}: {r.status}' for r in sources_table.itertuples())})"
+            )
+        human = read_log(paths.screening_log)
+        works, decisions = screen_tables(
+            protocol, works, decided_at=MACHINE_TIME, human=human, progress=progress
+        )
+        tables = {"works": works, "decisions": decisions}
+    if from_stage in (None, "coding"):
+        tables = code_tables(
+            protocol,
+            tables["works"],
+            tables["decisions"],
+            decided_at=MACHINE_TIME,
+            coding_verdicts=verdicts,
+            progress=progress,
+        )
+        if protocol.coding.topics:
+            if progress:
+                progress("fitting topics (BERTopic)")
+            included = included_ids(tables["works"], tables["decisions"])
+            tables.update(
+                compute_topics(protocol, tables["works"], included, current_codes(tables["codes"]))
+            )
+    if from_stage != "report":
+        if progress:
+            progress("checking the seed article")
+        tables.update(compute_synthesis(protocol, tables))
+    run_dir = new_run_dir(protocol, run_id)
+    run = RunPaths(run_dir)
+    if progress:
+        progress(f"writing tables to {run_dir}")
+    io.write_table(tables["works"], run.table("works", ""), WORKS)
+    io.write_csv(tables["decisions"], run.table("decisions", ".csv"), DECISIONS)
+    io.write_csv(tables["codes"], run.table("codes", ".csv"), CODES)
+    io.write_csv(tables["prisma"], run.table("prisma", ".csv"), PRISMA)
+    io.write_csv(sources_table, run.table("sources", ".csv"), SOURCES)
+    for name in EXTRA_TABLES:
+        if tables.get(name) is not None:
+            io.write_csv_frame(tables[name], run.table(name, ".csv"))
+    if progress:
+        progress("drawing figures")
+    included = included_ids(tables["works"], tables["decisions"])
+    write_figures(protocol, tables, included, run)
+    write_exports(tables["works"], included, run)
+    counts = prisma_counts(tables["prisma"])
+    meta = {
+        "review": protocol.review.id,
+        "protocol": paths.relative(protocol.path) if protocol.path else None,
+        "protocol_hash": protocol.hash,
+        "protocol_version": protocol.version,
+        "seed": protocol.seed,
+        "slr_version": version("slr"),
+        "python": platform.python_version(),
+        "packages": {
+            p: version(p) for p in ("pandas", "pyarrow", "pyalex", "rapidfuzz", "papermill")
+        },
+        "sources": sources_table.astype(object)
+        .where(sources_table.notna(), None)
+        .to_dict("records"),
+        "added_sources": [str(Path(p).expanduser().resolve()) for p in add_sources],
+        "prisma": counts,
+    }
+    io.write_json(run.run_json, meta)
+    report = None
+    if notebook:
+        if progress:
+            progress("executing the report notebooks")
+        report = write_report(protocol, run)
+    manifest = build_manifest(protocol, specs, run, started=started)
+    if reused is not None:
+        manifest["from_stage"] = from_stage
+        manifest["reused_run"] = paths.relative(reused)
+    io.write_json(run.manifest, manifest)
+    _point_latest(protocol, run_dir)
+    return RunResult(run_dir=run_dir, report=report, counts=counts)
+
+
+def _reuse(
+    protocol: Protocol, stage: str, reuse: str | Path | None, add_sources: Iterable
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, Path]:
+    """The earlier run's tables needed to start at ``stage``."""
+    if stage not in FROM_STAGES:
+        raise RunError(f"cannot start from {stage!r}; valid options: {', '.join(FROM_STAGES)}")
+    if list(add_sources):
+        raise RunError("--add-source reads new records: run every stage (drop --from)")
+    source = Path(reuse) if reuse else ReviewPaths.of(protocol).latest
+    if not RunPaths(source).run_json.is_file():
+        raise RunError(
+            f"--from {stage} reuses an earlier run, but {source} is not one; run `slr run` "
+            "first or name a run folder with --reuse"
+        )
+    source = source.resolve()
+    run = io.read_run(source)
+    if run["meta"]["protocol_hash"] != protocol.hash and stage != "coding":
+        raise RunError(
+            f"{source} was made with another protocol version "
+            f"({run['meta']['protocol_version']}); rerun from coding or in full"
+        )
+    if stage == "coding":
+        d = run["decisions"]  # the rule eligibility rows are remade from the new codes
+        machine = (d["stage"] == "eligibility") & (d["reviewer"] == protocol.screening.reviewer)
+        tables = {"works": run["works"], "decisions": d[~machine]}
+    else:
+        tables = {k: run[k] for k in ("works", "decisions", "codes", "prisma")}
+        tables.update({k: run[k] for k in EXTRA_TABLES if run.get(k) is not None})
+    return tables, run["sources"], source
+
+
+def write_exports(works: pd.DataFrame, included: list[str], run: RunPaths) -> None:
+    """The included works as RIS and BibTeX under ``exports/``."""
+    chosen = works[works["work_id"].isin(set(included))]
+    io.write_text(run.export("included.ris"), works_to_ris(chosen))
+    io.write_text(run.export("included.bib"), works_to_bibtex(chosen))
+
+
+# ---------------------------------------------------------------------- the manifest
+
+
+def input_files(protocol: Protocol, specs: list[SourceSpec]) -> list[Path]:
+    """Every file a run reads: the protocol, each source's files, enrichment files, the logs
+    of people's screening decisions and coding verdicts (those that exist)."""
+    paths = ReviewPaths.of(protocol)
+    found: list[Path] = [Path(protocol.path)] if protocol.path else []
+    for spec in specs:
+        for p in (spec.path, spec.enrich_from):
+            if p is None or not Path(p).exists():
+                continue
+            p = Path(p)
+            found.extend(sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p])
+    if paths.reference_lookup.is_file():
+        found.append(paths.reference_lookup)
+    for log in (paths.screening_log, paths.coding_log):
+        if log.exists():
+            found.append(log)
+            if head_file(log).exists():
+                found.append(head_file(log))
+    seen: dict[Path, None] = {}
+    for p in found:
+        seen.setdefault(p.resolve(), None)
+    return list(seen)
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def build_manifest(
+    protocol: Protocol, specs: list[SourceSpec], run: RunPaths, *, started: str
+) -> dict[str, Any]:
+    """What a run read and wrote, with SHA-256 hashes; the only output that holds times."""
+    paths = ReviewPaths.of(protocol)
+    outputs = sorted(p for p in run.dir.rglob("*") if p.is_file() and p != run.manifest)
+    return {
+        "run_id": run.dir.name,
+        "started_at": started,
+        "finished_at": now_utc(),
+        "review": protocol.review.id,
+        "protocol_hash": protocol.hash,
+        "protocol_version": protocol.version,
+        "seeds": {
+            "protocol": protocol.seed,
+            "topics": protocol.topics_seed,
+        },
+        "python": platform.python_version(),
+        "packages": {p: _package_version(p) for p in ("slr", *MANIFEST_PACKAGES)},
+        "inputs": [
+            {"path": paths.relative(p), "sha256": io.sha256_file(p), "bytes": p.stat().st_size}
+            for p in input_files(protocol, specs)
+        ],
+        "outputs": [
+            {
+                "path": str(p.relative_to(run.dir)),
+                "sha256": io.sha256_file(p),
+                "bytes": p.stat().st_size,
+            }
+            for p in outputs
+        ],
+    }
+
+
+def latest_run(protocol: Protocol) -> Path | None:
+    link = ReviewPaths.of(protocol).latest
+    return link.resolve() if link.exists() else None

@@ -1,0 +1,252 @@
+"""Rule screening: the protocol's automatable criteria, applied to the works.
+
+Every decision is a row (``slr.tables.schema.DECISIONS``): ``work_id, stage, decision,
+criterion_id, reason, reviewer, decided_at, protocol_version``. Rows are appended, never edited;
+the current state is derived by :func:`slr.tables.decisions.latest_decisions`.
+
+Stages, in order (PRISMA 2020):
+
+- ``automation``: criteria a machine can check on metadata (year, language, type, retraction);
+  exclusions are PRISMA's "records marked as ineligible by automation tools".
+- ``title_abstract``: topic criteria on title, abstract and keywords; exclusions are "records
+  excluded" at screening.
+- ``eligibility``: the available report (abstract, keywords) is assessed against the codebook;
+  a record with nothing but a title is ``not_retrieved``.
+
+A criterion that cannot be assessed for a record (no year, no language) does not exclude it:
+the reason says what was missing, and the record goes on to the next stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from slr.clock import now_utc
+from slr.protocol import (
+    CodebookRule,
+    Criterion,
+    LanguageRule,
+    Protocol,
+    RetractedRule,
+    TopicRule,
+    TypeRule,
+    YearRule,
+)
+from slr.tables.decisions import STAGE_ORDER, latest_decisions
+from slr.tables.schema import DECISIONS, conform
+from slr.text import compile_terms, find_terms
+
+Verdict = tuple[bool | None, str]  # (excluded?, reason); None: could not be assessed
+
+
+# ---------------------------------------------------------------------- single rules
+
+
+def _year(rule: YearRule, work: pd.Series) -> Verdict:
+    y = work["publication_year"]
+    if pd.isna(y):
+        return None, "year unknown"
+    y = int(y)
+    if rule.min is not None and y < rule.min:
+        return True, f"published {y}, before {rule.min}"
+    if rule.max is not None and y > rule.max:
+        return True, f"published {y}, after {rule.max}"
+    return False, f"published {y}"
+
+
+def _language(rule: LanguageRule, work: pd.Series) -> Verdict:
+    lang = work["language"]
+    if pd.isna(lang):
+        return None, "language unknown"
+    if lang not in rule.allowed:
+        return True, f"language {lang}, not one of {', '.join(rule.allowed)}"
+    return False, f"language {lang}"
+
+
+def _type(rule: TypeRule, work: pd.Series) -> Verdict:
+    t = work["type"]
+    if pd.isna(t):
+        return None, "document type unknown"
+    source = work["type_source"]
+    shown = f"{t} ({source})" if pd.notna(source) and source != t else str(t)
+    if t in rule.excluded:
+        return True, f"document type {shown}"
+    return False, f"document type {shown}"
+
+
+def _retracted(rule: RetractedRule, work: pd.Series) -> Verdict:
+    r = work["is_retracted"]
+    if pd.isna(r):
+        return False, "no retraction known"
+    return (True, "retracted") if bool(r) else (False, "not retracted")
+
+
+def work_text(work: pd.Series, fields: tuple[str, ...]) -> dict[str, str]:
+    """The text of ``fields`` of one work (keywords and topics joined with ``; ``)."""
+    out = {}
+    for f in fields:
+        v = work[f]
+        if isinstance(v, list):
+            if v:
+                out[f] = "; ".join(v)
+        elif pd.notna(v) and str(v).strip():
+            out[f] = str(v)
+    return out
+
+
+def _topic(rule: TopicRule, work: pd.Series) -> Verdict:
+    texts = work_text(work, rule.fields)
+    if not texts:
+        return None, "no title, abstract or keywords"
+    found, missing = [], []
+    for block, terms in rule.all_of.items():
+        hits = []
+        for field, text in texts.items():
+            hits += [f"{m.group(0)!r} ({field})" for _, m in find_terms(compile_terms(terms), text)]
+        if hits:
+            found.append(f"{block}: {hits[0]}")
+        else:
+            missing.append(block)
+    if missing:
+        return True, f"no {' or '.join(missing)} term in {', '.join(texts)}"
+    return False, "; ".join(found)
+
+
+RULES: dict[type, Callable[..., Verdict]] = {
+    YearRule: _year,
+    LanguageRule: _language,
+    TypeRule: _type,
+    RetractedRule: _retracted,
+    TopicRule: _topic,
+}
+
+
+# ---------------------------------------------------------------------- screening
+
+
+def _rows(
+    decisions: list[dict], *, reviewer: str, decided_at: str, protocol: Protocol
+) -> pd.DataFrame:
+    df = pd.DataFrame(decisions, columns=["work_id", "stage", "decision", "criterion_id", "reason"])
+    df["reviewer"] = reviewer
+    df["decided_at"] = decided_at
+    df["protocol_version"] = protocol.version
+    return conform(df, DECISIONS)
+
+
+def screen_rules(
+    works: pd.DataFrame,
+    protocol: Protocol,
+    *,
+    stages: tuple[str, ...] = ("automation", "title_abstract"),
+    decided_at: str | None = None,
+) -> pd.DataFrame:
+    """Apply the protocol's automated criteria to the canonical works.
+
+    Needs the works columns. Returns decision rows: for each canonical work (``duplicate_of``
+    is NA), one row per stage it reached, in stage order; a work excluded at ``automation`` gets
+    no ``title_abstract`` row. The reason of each row names what each criterion saw.
+    """
+    decided_at = decided_at or now_utc()
+    criteria = [c for c in protocol.automated_criteria() if c.stage in stages and c.rule]
+    rows: list[dict] = []
+    canonical = works[works["duplicate_of"].isna()]
+    for _, work in canonical.iterrows():
+        for stage in (s for s in STAGE_ORDER if s in stages):
+            stage_criteria = [c for c in criteria if c.stage == stage]
+            if not stage_criteria:
+                continue
+            row = _judge(work, stage, stage_criteria)
+            rows.append(row)
+            if row["decision"] != "include":
+                break
+    return _rows(
+        rows, reviewer=protocol.screening.reviewer, decided_at=decided_at, protocol=protocol
+    )
+
+
+def _judge(work: pd.Series, stage: str, criteria: list[Criterion]) -> dict:
+    notes = []
+    for c in criteria:
+        rule = c.rule
+        if isinstance(rule, CodebookRule):
+            continue
+        excluded, reason = RULES[type(rule)](rule, work)
+        if excluded:
+            return {
+                "work_id": work["work_id"],
+                "stage": stage,
+                "decision": "exclude",
+                "criterion_id": c.id,
+                "reason": f"{c.id} {c.label}: {reason}",
+            }
+        notes.append(f"{c.id}: {reason}" + (" (not assessed)" if excluded is None else ""))
+    return {
+        "work_id": work["work_id"],
+        "stage": stage,
+        "decision": "include",
+        "criterion_id": "+".join(c.id for c in criteria if c.kind == "inclusion") or None,
+        "reason": "; ".join(notes),
+    }
+
+
+def screen_eligibility(
+    works: pd.DataFrame,
+    decisions: pd.DataFrame,
+    codes: pd.DataFrame,
+    protocol: Protocol,
+    *,
+    decided_at: str | None = None,
+) -> pd.DataFrame:
+    """Assess the reports of works included at title/abstract against the codebook criteria.
+
+    A work whose only text is its title is ``not_retrieved`` (its report could not be
+    assessed); otherwise it is included when the codes carry at least ``min_themes`` themes.
+    """
+    decided_at = decided_at or now_utc()
+    criteria = [
+        c for c in protocol.automated_criteria() if c.stage == "eligibility" and c.rule is not None
+    ]
+    current = latest_decisions(decisions)
+    ta = current[(current["stage"] == "title_abstract") & (current["decision"] == "include")]
+    themes = codes.groupby("work_id")["theme_id"].nunique() if len(codes) else pd.Series(dtype=int)
+    by_id = works.set_index("work_id")
+    rows = []
+    for wid in ta["work_id"]:
+        work = by_id.loc[wid]
+        has_report = (
+            pd.notna(work["abstract"]) or pd.notna(work["abstract_alt"]) or bool(work["keywords"])
+        )
+        if not has_report:
+            rows.append(
+                {
+                    "work_id": wid,
+                    "stage": "eligibility",
+                    "decision": "not_retrieved",
+                    "criterion_id": None,
+                    "reason": "report not retrieved: only a title is available",
+                }
+            )
+            continue
+        n = int(themes.get(wid, 0))
+        decision, cid, reason = "include", None, f"{n} codebook themes"
+        for c in criteria:
+            if isinstance(c.rule, CodebookRule) and n < c.rule.min_themes:
+                decision, cid = "exclude", c.id
+                reason = f"{c.id} {c.label}: {n} codebook themes, {c.rule.min_themes} needed"
+                break
+            cid = "+".join(x.id for x in criteria if x.kind == "inclusion") or None
+        rows.append(
+            {
+                "work_id": wid,
+                "stage": "eligibility",
+                "decision": decision,
+                "criterion_id": cid,
+                "reason": reason,
+            }
+        )
+    return _rows(
+        rows, reviewer=protocol.screening.reviewer, decided_at=decided_at, protocol=protocol
+    )

@@ -1,0 +1,247 @@
+"""Every read and write of slr's tables, manifests and figures: atomic, checked against contracts.
+
+Writes are atomic: a file is written beside its target and renamed over it, so a crash never
+leaves half a table or half a log behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from slr.errors import SchemaError, SlrError
+from slr.tables.schema import CODES, DECISIONS, PRISMA, SOURCES, WORKS, Contract, conform, validate
+
+LIST_SEP = "; "
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def copy_file(source: str | Path, target: str | Path) -> Path:
+    """Copy ``source`` to ``target`` atomically (folders made as needed)."""
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+    return Path(target)
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    return write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise SlrError(f"{path}: line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}") from e
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------- tables
+
+
+def _to_arrow(df: pd.DataFrame, contract: Contract) -> pa.Table:
+    columns = {}
+    for col in contract.columns:
+        s = df[col.name]
+        if col.kind == "list":
+            columns[col.name] = pa.array(list(s), type=pa.list_(pa.string()))
+        else:
+            values = [None if pd.isna(v) else v for v in s.astype(object)]
+            columns[col.name] = pa.array(values, type=contract.arrow_schema.field(col.name).type)
+    return pa.table(columns, schema=contract.arrow_schema)
+
+
+def to_csv_frame(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The CSV form of a table: list columns joined with ``'; '``."""
+    out = df.copy()
+    for col in contract.columns:
+        if col.kind == "list":
+            out[col.name] = out[col.name].map(LIST_SEP.join)
+    return out
+
+
+def write_table(
+    df: pd.DataFrame, path: str | Path, contract: Contract, *, csv: bool = True
+) -> list[Path]:
+    """Validate ``df`` and write it as ``<path>.parquet`` (and ``<path>.csv``); return the paths.
+
+    ``path`` may be given with or without a suffix.
+    """
+    validate(df, contract, where=str(path))
+    base = Path(path)
+    base = base.with_suffix("") if base.suffix in (".parquet", ".csv") else base
+    written = []
+    with atomic_path(base.with_suffix(".parquet")) as tmp:
+        pq.write_table(_to_arrow(df, contract), tmp)
+    written.append(base.with_suffix(".parquet"))
+    if csv:
+        written.append(write_csv(df, base.with_suffix(".csv"), contract))
+    return written
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, contract: Contract) -> Path:
+    validate(df, contract, where=str(path))
+    return write_csv_frame(to_csv_frame(df, contract), path)
+
+
+def write_csv_frame(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table that has no contract (a recall curve, a benchmark table) as CSV."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, lineterminator="\n")
+    return Path(path)
+
+
+def read_table(path: str | Path, contract: Contract) -> pd.DataFrame:
+    """Read a table written by :func:`write_table` (parquet or CSV) and check its contract."""
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"{contract.name}: file not found: {path}")
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        if not table.schema.equals(contract.arrow_schema, check_metadata=False):
+            got = {f.name: str(f.type) for f in table.schema}
+            want = {f.name: str(f.type) for f in contract.arrow_schema}
+            diff = {
+                k: (got.get(k), want.get(k)) for k in {*got, *want} if got.get(k) != want.get(k)
+            }
+            raise SchemaError(f"{path}: schema differs from the {contract.name} contract: {diff}")
+        data = {}
+        for col in contract.columns:
+            values = table.column(col.name).to_pylist()
+            data[col.name] = values
+        df = pd.DataFrame(data)
+    else:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        for col in contract.columns:
+            if col.kind == "list" and col.name in df.columns:
+                df[col.name] = df[col.name].map(
+                    lambda v: [] if pd.isna(v) or v == "" else str(v).split(LIST_SEP)
+                )
+            elif col.kind == "bool" and col.name in df.columns:
+                df[col.name] = df[col.name].map(
+                    lambda v: None if pd.isna(v) else str(v).lower() in ("true", "1")
+                )
+            elif col.kind in ("int", "float") and col.name in df.columns:
+                df[col.name] = pd.to_numeric(df[col.name])
+    try:
+        out = conform(df, contract)
+    except SchemaError as e:
+        raise SchemaError(f"{path}: {e}") from e
+    return validate(out, contract, where=str(path))
+
+
+def append_rows(path: str | Path, rows: pd.DataFrame, contract: Contract) -> Path:
+    """Append ``rows`` to the CSV log at ``path`` atomically (existing rows are never edited)."""
+    path = Path(path)
+    rows = conform(rows, contract)
+    validate(rows, contract, where=str(path))
+    new = to_csv_frame(rows, contract).to_csv(index=False, lineterminator="\n")
+    if not path.exists():
+        return write_text(path, new)
+    old = path.read_bytes()
+    header = new.split("\n", 1)[0]
+    if old.decode("utf-8").split("\n", 1)[0] != header:
+        raise SchemaError(
+            f"{path}: the log's header does not match the {contract.name} contract "
+            f"({contract.names}); refusing to append"
+        )
+    if old and not old.endswith(b"\n"):
+        raise SchemaError(f"{path}: the log's last line is incomplete; refusing to append")
+    body = new.split("\n", 1)[1]
+    return write_bytes(path, old + body.encode("utf-8"))
+
+
+def read_run(run_dir: str | Path) -> dict[str, Any]:
+    """The tables and metadata of a run folder, each checked against its contract."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise SlrError(f"{run_dir}: not a run folder (no run.json)")
+    run = {
+        "meta": read_json(run_dir / "run.json"),
+        "works": read_table(run_dir / "works.parquet", WORKS),
+        "decisions": read_table(run_dir / "decisions.csv", DECISIONS),
+        "codes": read_table(run_dir / "codes.csv", CODES),
+        "prisma": read_table(run_dir / "prisma.csv", PRISMA),
+        "sources": read_table(run_dir / "sources.csv", SOURCES),
+    }
+    manifest = run_dir / "manifest.json"
+    run["manifest"] = read_json(manifest) if manifest.is_file() else None
+    # the topic tables (absent when the run fitted no topics)
+    for name in ("topics", "topic_info", "topic_themes", "topic_stability", "places", "claims",
+                 "references"):  # fmt: skip
+        path = run_dir / f"{name}.csv"
+        run[name] = pd.read_csv(path, keep_default_na=False) if path.is_file() else None
+    return run
+
+
+# ---------------------------------------------------------------------- figures
+
+
+def save_figure(fig, stem: str | Path) -> tuple[Path, Path]:
+    """Write ``fig`` as ``<stem>.svg`` and ``<stem>.png`` (150 dpi), atomically and without
+    timestamps (reruns write identical bytes); the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    svg, png = stem.with_suffix(".svg"), stem.with_suffix(".png")
+    try:
+        with atomic_path(svg) as tmp:
+            fig.savefig(
+                tmp, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight"
+            )
+        with atomic_path(png) as tmp:
+            fig.savefig(
+                tmp, format="png", dpi=150, metadata={"Software": None}, bbox_inches="tight"
+            )
+    finally:
+        plt.close(fig)
+    return svg, png

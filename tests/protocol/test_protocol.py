@@ -1,0 +1,138 @@
+import pytest
+import yaml
+from helpers import ROOT
+
+from slr.errors import ProtocolError
+from slr.layout import ReviewPaths
+from slr.protocol import load_protocol, parse_protocol
+
+DEFAULT = ROOT / "protocols" / "rural-community-business.yaml"
+
+
+def _default_data() -> dict:
+    return yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+
+
+def test_default_protocol_loads_with_questions_criteria_and_codebook():
+    p = load_protocol(DEFAULT)
+    assert p.review.id == "rural-community-business"
+    assert set(p.review.questions) == {"RQ1", "RQ2", "RQ3"}
+    assert {c.id for c in p.criteria} >= {"IC1", "IC2", "IC3", "IC4", "EC1", "EC2"}
+    groups = {t.group for t in p.codebook}
+    assert groups == {"potential", "challenge", "strategy"}
+    # every theme carries English and Indonesian indicator terms
+    assert all(t.terms.en and t.terms.id for t in p.codebook)
+    labels = " ".join(t.label.lower() for t in p.codebook)
+    for theme in ("social capital", "gotong royong", "cooperatives", "bumdes", "microfinance",
+                  "digital literacy", "access to capital", "women and youth", "external aid",
+                  "conflict", "training", "tourism", "informality"):  # fmt: skip
+        assert theme in labels
+    paths = ReviewPaths.of(p)
+    assert paths.root == ROOT
+    assert paths.corpus == ROOT / "corpus" / "rural-community-business"
+
+
+def test_hash_ignores_comments_and_layout_but_not_content(tmp_path):
+    p = load_protocol(DEFAULT)
+    copy = tmp_path / "copy.yaml"
+    copy.write_text("# a comment\n" + DEFAULT.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_protocol(copy).hash == p.hash
+    data = _default_data()
+    data["criteria"][0]["rule"]["min"] = 2001
+    changed = parse_protocol(data)
+    assert changed.hash != p.hash
+    assert p.version.startswith("1.0.0+") and len(p.version.split("+")[1]) == 12
+
+
+def test_broken_yaml_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("review:\n  id: x\n  title: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ProtocolError, match=r"bad\.yaml: line \d+, column \d+: not valid YAML"):
+        load_protocol(bad)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ProtocolError, match="protocol file not found"):
+        load_protocol(tmp_path / "nope.yaml")
+
+
+def test_unknown_key_lists_the_valid_keys():
+    data = _default_data()
+    data["sources"][0]["serach"] = "typo"
+    with pytest.raises(ProtocolError) as e:
+        parse_protocol(data)
+    msg = str(e.value)
+    assert "sources[0].serach: unknown key" in msg
+    assert "valid keys: id, type, description, search, filter" in msg
+
+
+def test_wrong_type_names_the_field_and_value():
+    data = _default_data()
+    data["criteria"][0]["rule"]["min"] = "twenty"
+    with pytest.raises(ProtocolError, match=r"criteria\[0\]\.rule\.min: .*'twenty'"):
+        parse_protocol(data)
+
+
+def test_unknown_rule_kind_lists_valid_kinds():
+    data = _default_data()
+    data["criteria"][0]["rule"]["kind"] = "yeer"
+    with pytest.raises(ProtocolError) as e:
+        parse_protocol(data)
+    assert "criteria[0].rule: kind 'yeer' is not valid" in str(e.value)
+    assert "year, language, type, retracted, topic, codebook" in str(e.value)
+
+
+def test_unknown_criterion_in_automate_lists_the_criteria():
+    data = _default_data()
+    data["screening"]["automate"] = ["IC1", "IC9"]
+    with pytest.raises(ProtocolError) as e:
+        parse_protocol(data)
+    assert "screening.automate[1]: unknown criterion 'IC9'" in str(e.value)
+    assert "valid options: IC1, IC2, EC1" in str(e.value)
+
+
+def test_criterion_without_rule_cannot_be_automated():
+    data = _default_data()
+    data["screening"]["automate"] = ["EC3"]
+    with pytest.raises(ProtocolError, match="EC3 has no `rule`"):
+        parse_protocol(data)
+
+
+def test_bad_ids_group_and_duplicates_are_reported():
+    data = _default_data()
+    data["criteria"][0]["id"] = "C1"
+    with pytest.raises(ProtocolError, match="'C1' is not a valid id; expected IC1"):
+        parse_protocol(data)
+    data = _default_data()
+    data["codebook"][0]["group"] = "potentials"
+    with pytest.raises(
+        ProtocolError,
+        match="codebook\\[0\\].group: 'potentials' is not valid; valid options: 'potential', 'challenge' or 'strategy'",
+    ):
+        parse_protocol(data)
+    data = _default_data()
+    data["codebook"][1]["id"] = data["codebook"][0]["id"]
+    with pytest.raises(ProtocolError, match="codebook\\[1\\]: id 'P01' is used twice"):
+        parse_protocol(data)
+
+
+def test_unknown_source_type_and_question_reference():
+    data = _default_data()
+    data["sources"][0]["type"] = "scopus"
+    with pytest.raises(
+        ProtocolError,
+        match="sources\\[0\\]: type 'scopus' is not valid; valid options: openalex, file",
+    ):
+        parse_protocol(data)
+    data = _default_data()
+    data["review"]["groups"]["strategy"] = "RQ7"
+    with pytest.raises(ProtocolError, match="names question 'RQ7'.*valid options: RQ1, RQ2, RQ3"):
+        parse_protocol(data)
+
+
+def test_criterion_lookup_names_valid_options():
+    p = load_protocol(DEFAULT)
+    assert p.criterion("IC1").kind == "inclusion"
+    assert p.criterion("EC1").kind == "exclusion"
+    with pytest.raises(ProtocolError, match="unknown criterion 'EC99'; valid options: IC1"):
+        p.criterion("EC99")

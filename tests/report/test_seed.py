@@ -1,0 +1,123 @@
+"""The seed article: claims checked against the coded corpus; references audited against the
+corpus and (online, through a replay server here) OpenAlex."""
+
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import pandas as pd
+import pytest
+from helpers import make_works
+from replay import ReplayServer
+
+from slr.cli import main
+from slr.errors import ProtocolError
+from slr.ingest.harvest import lookup_references
+from slr.ingest.openalex import HarvestSettings
+from slr.layout import ReviewPaths
+from slr.protocol import load_protocol, parse_protocol
+from slr.report.synthesis import compute_claim_check, compute_reference_audit
+
+SEED = """
+seed_article:
+  citation: Someone (2025)
+  min_works: 2
+  min_share: 0.25
+  claims:
+    - {id: SC1, text: "Cooperatives and training both matter.", themes: [S01, S02]}
+    - {id: SC2, text: "Social capital matters.", themes: [P01]}
+    - {id: SC3, text: "Access to capital is central.", themes: [C01]}
+    - {id: SC4, text: "Best practice in Bali.", places: [Bali]}
+  references:
+    - {id: R1, authors: "Chambers, R.", year: 1994, title: "Participatory Rural Appraisal (PRA): Analysis of Experience", venue: World Development}
+    - {id: R2, authors: World Bank, year: 2019, title: "Localizing Development: Does Participation Work?", venue: World Bank}
+    - {id: R3, authors: "Nobody, A.", year: 2021, title: A Study That Does Not Exist, venue: Nowhere}
+"""
+
+
+@pytest.fixture
+def seeded(mini_project):
+    path = mini_project / "protocols" / "mini.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + SEED, encoding="utf-8")
+    return load_protocol(path)
+
+
+def _tables(ids):
+    works = make_works(*({"work_id": w, "title": f"Work {w}"} for w in ids))
+    decisions = pd.DataFrame(
+        {"work_id": ids, "stage": "eligibility", "decision": "include", "criterion_id": "IC4",
+         "reason": "", "reviewer": "r", "decided_at": "run", "protocol_version": "1"}
+    )  # fmt: skip
+    return works, decisions
+
+
+def test_claim_status_follows_the_parts_found(seeded):
+    works, decisions = _tables(["a", "b", "c", "d"])  # need max(2, 25 % of 4) = 2 works
+    codes = pd.DataFrame(
+        {"work_id": ["a", "b", "a", "c"], "theme_id": ["S01", "S01", "P01", "C01"],
+         "evidence": "e", "source_field": "abstract", "method": "terms: x", "score": 1.0,
+         "coder": "c", "coded_at": "run", "protocol_version": "1"}
+    )  # fmt: skip
+    places = pd.DataFrame({"work_id": ["a", "b"], "kind": "province", "place": ["Bali", "Bali"]})
+    t = compute_claim_check(works, decisions, codes, seeded, places).set_index("claim_id")
+    assert t.loc["SC1", "status"] == "mixed"  # S01 in 2 works, S02 in none
+    assert t.loc["SC1", "parts"] == "S01 Cooperatives: 2; S02 Training: 0"
+    assert t.loc["SC2", "status"] == "not found"  # P01 in one work only
+    assert t.loc["SC3", "status"] == "not found"
+    assert t.loc["SC4", "status"] == "supported" and t.loc["SC4", "works"] == 2
+    assert set(t["needed"]) == {2}
+
+
+def test_claims_naming_unknown_themes_are_refused(seeded):
+    data = seeded.model_dump(mode="json", exclude={"path"})
+    data["seed_article"]["claims"][0]["themes"] = ["Z09"]
+    with pytest.raises(ProtocolError, match="unknown theme"):
+        parse_protocol(data)
+
+
+def _openalex_work(title, year, venue, doi):
+    return {"id": f"https://openalex.org/W{abs(hash(title)) % 10**8}", "title": title,
+            "publication_year": year, "doi": doi,
+            "primary_location": {"source": {"display_name": venue}}}  # fmt: skip
+
+
+def test_references_are_audited_offline_then_online(seeded, loopback_only):
+    works = make_works(
+        {"work_id": "x", "title": "Participatory rural appraisal (PRA): analysis of experience"}
+    )
+    offline = compute_reference_audit(works, seeded).set_index("ref_id")
+    assert offline.loc["R1", "in_corpus"] == "yes (x)" and offline.loc["R2", "in_corpus"] == "no"
+    assert offline["openalex"].str.startswith("not checked (offline").all()
+
+    answers = {
+        "R1": _openalex_work("Participatory rural appraisal (PRA): Analysis of experience", 1994,
+                             "World Development", "https://doi.org/10.1016/0305-750x(94)90003-5"),
+        "R2": _openalex_work("Localizing Development: Does Participation Work?", 2013,
+                             "World Bank eBooks", "https://doi.org/10.1596/978-0-8213-8256-1"),
+    }  # fmt: skip
+    with ReplayServer() as server:
+        for ref in seeded.seed_article.references:
+            from pyalex import Works
+
+            flt = dict(parse_qsl(urlsplit(Works().search_filter(title=ref.title).url).query))
+            hit = answers.get(ref.id)
+            server.add_listing(filter=flt["filter"], works=[hit] if hit else [])
+        record = lookup_references(seeded, settings=HarvestSettings(base_url=server.url))
+    assert all(r.client == "127.0.0.1" for r in server.requests)
+    saved = json.loads(ReviewPaths.of(seeded).reference_lookup.read_text())
+    assert saved["results"] == record["results"] and record["results"]["R3"] is None
+    online = compute_reference_audit(works, seeded, online=record["results"]).set_index("ref_id")
+    assert "DOI https://doi.org/10.1016/0305-750x(94)90003-5" in online.loc["R1", "findings"]
+    assert "year printed 2019, OpenAlex 2013" in online.loc["R2", "findings"]
+    assert online.loc["R3", "openalex"] == "not found"
+
+
+def test_the_run_writes_claims_and_references(seeded):
+    assert main(["-q", "run", str(seeded.path), "--run-id", "r1"]) == 0
+    run_dir = ReviewPaths.of(seeded).run("r1").dir
+    claims = pd.read_csv(run_dir / "claims.csv")
+    assert list(claims["claim_id"]) == ["SC1", "SC2", "SC3", "SC4"]
+    assert set(claims["status"]) <= {"supported", "mixed", "not found"}
+    refs = pd.read_csv(run_dir / "references.csv")
+    assert len(refs) == 3
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "Participatory Rural Appraisal" in html and "SC4" in html
