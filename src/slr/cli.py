@@ -206,14 +206,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     from slr.layout import ReviewPaths
     from slr.protocol import load_protocol
     from slr.screen.interop import asreview_ris, to_asreview
+    from slr.tables.decisions import by_people
     from slr.tables.io import write_csv_frame, write_text
     from slr.tables.log import read_log
 
     protocol = load_protocol(args.protocol)
     run = _run_tables(protocol, args.run)
-    # the run's rule decisions (no hash) then the screening log as it is now: the run's own
-    # copy of the log may be older
-    rules = run["decisions"][run["decisions"]["row_hash"].isna()]
+    # the run's rule decisions then the screening log as it is now: the run's own copy of the
+    # log may be older
+    rules = run["decisions"][~by_people(run["decisions"])]
     decisions = pd.concat(
         [rules, read_log(ReviewPaths.of(protocol).screening_log)], ignore_index=True
     )
@@ -222,7 +223,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if suffix == ".csv":
         write_csv_frame(frame, args.output)
     elif suffix == ".ris":
-        write_text(args.output, asreview_ris(frame))
+        write_text(args.output, asreview_ris(run["works"], decisions))
     else:
         raise SlrError(
             f"{args.output}: unknown export format {suffix!r}; valid options: .csv, .ris"

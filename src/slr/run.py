@@ -35,7 +35,13 @@ from slr.report.prisma import compute_prisma, prisma_counts
 from slr.report.synthesis import compute_claim_check, compute_reference_audit
 from slr.screen.rules import screen_eligibility, screen_rules
 from slr.tables import io
-from slr.tables.decisions import check_decisions, current_codes, included_ids, latest_decisions
+from slr.tables.decisions import (
+    by_people,
+    check_decisions,
+    current_codes,
+    included_ids,
+    latest_decisions,
+)
 from slr.tables.log import read_log
 from slr.tables.schema import CODES, DECISIONS, PRISMA, SOURCES, WORKS, conform
 
@@ -44,8 +50,9 @@ logger = logging.getLogger(__name__)
 # Machine-made rows (rules, tagger) are remade by every run: their time is the run's, recorded in
 # manifest.json, so that two runs of the same inputs write identical tables.
 MACHINE_TIME = "run"
-MANIFEST_PACKAGES = (
-    "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "rapidfuzz", "pyalex", "rispy",
+# the packages whose versions a run records (run.json and manifest.json)
+RECORDED_PACKAGES = (
+    "slr", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "rapidfuzz", "pyalex", "rispy",
     "bibtexparser", "papermill", "nbconvert", "jupytext", "torch", "sentence-transformers",
     "bertopic", "umap-learn", "hdbscan",
 )  # fmt: skip
@@ -248,9 +255,7 @@ def run_review(
         "seed": protocol.seed,
         "slr_version": version("slr"),
         "python": platform.python_version(),
-        "packages": {
-            p: version(p) for p in ("pandas", "pyarrow", "pyalex", "rapidfuzz", "papermill")
-        },
+        "packages": package_versions(),
         "sources": sources_table.astype(object)
         .where(sources_table.notna(), None)
         .to_dict("records"),
@@ -294,9 +299,9 @@ def _reuse(
             f"({run['meta']['protocol_version']}); rerun from coding or in full"
         )
     if stage == "coding":
-        d = run["decisions"]  # the rule eligibility rows are remade from the new codes
-        machine = (d["stage"] == "eligibility") & (d["reviewer"] == protocol.screening.reviewer)
-        tables = {"works": run["works"], "decisions": d[~machine]}
+        d = run["decisions"]  # the rules' eligibility rows are remade from the new codes
+        remade = (d["stage"] == "eligibility") & ~by_people(d)
+        tables = {"works": run["works"], "decisions": d[~remade]}
     else:
         tables = {k: run[k] for k in ("works", "decisions", "codes", "prisma")}
         tables.update({k: run[k] for k in EXTRA_TABLES if run.get(k) is not None})
@@ -337,11 +342,15 @@ def input_files(protocol: Protocol, specs: list[SourceSpec]) -> list[Path]:
     return list(seen)
 
 
-def _package_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
+def package_versions() -> dict[str, str | None]:
+    """The installed version of each package a run records (None: not installed)."""
+    found: dict[str, str | None] = {}
+    for name in RECORDED_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
 
 
 def build_manifest(
@@ -362,7 +371,7 @@ def build_manifest(
             "topics": protocol.topics_seed,
         },
         "python": platform.python_version(),
-        "packages": {p: _package_version(p) for p in ("slr", *MANIFEST_PACKAGES)},
+        "packages": package_versions(),
         "inputs": [
             {"path": paths.relative(p), "sha256": io.sha256_file(p), "bytes": p.stat().st_size}
             for p in input_files(protocol, specs)

@@ -61,17 +61,3 @@ def split_sentences(text: str | None) -> list[str]:
         return []
     parts = _SENTENCE_END.split(text.strip())
     return [p.strip() for p in parts if p and p.strip()]
-
-
-def sentence_at(text: str, start: int) -> str:
-    """The sentence of ``text`` that contains character offset ``start``."""
-    pos = 0
-    for sentence in split_sentences(text):
-        found = text.find(sentence, pos)
-        if found == -1:
-            continue
-        end = found + len(sentence)
-        if found <= start < end:
-            return sentence
-        pos = end
-    return text.strip()

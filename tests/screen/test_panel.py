@@ -9,7 +9,7 @@ from slr.cli import main
 from slr.errors import SchemaError, SlrError
 from slr.layout import ReviewPaths
 from slr.protocol import parse_protocol
-from slr.screen.agree import agreement_statistics, compute_agreement, compute_conflicts
+from slr.screen.agree import compute_agreement, compute_conflicts
 from slr.screen.interop import asreview_ris, labels_to_decisions, read_asreview_labels, to_asreview
 from slr.screen.panel import ScreeningSession, build_panel, highlight
 from slr.tables import io
@@ -206,15 +206,6 @@ def test_verify_cli(protocol, capsys):
 
 
 # ---------------------------------------------------------------- agreement
-def test_kappa_and_ac1_by_hand():
-    a = list("IIEEEIEEEE")
-    b = list("IEEEEIEIEE")
-    po, kappa, ac1 = agreement_statistics(a, b)
-    assert po == pytest.approx(0.8)
-    assert kappa == pytest.approx((0.8 - 0.58) / 0.42)
-    assert ac1 == pytest.approx((0.8 - 0.42) / 0.58)
-
-
 def test_agreement_on_records_both_screened_and_conflicts(protocol):
     works = _works()
     ana = ScreeningSession(protocol, works, reviewer="ana")
@@ -252,7 +243,7 @@ def test_round_trip_with_asreview_formats(protocol, tmp_path):
     assert pd.isna(frame.set_index("record_id").loc["R1", "asreview_label"])
     csv_path, ris_path = tmp_path / "export.csv", tmp_path / "export.ris"
     io.write_csv_frame(frame, csv_path)
-    io.write_text(ris_path, asreview_ris(frame))
+    io.write_text(ris_path, asreview_ris(works, s.log()))
     for path in (csv_path, ris_path):
         labels = read_asreview_labels(path).set_index("record_id")["label"].to_dict()
         assert labels == {"R0": 1, "X0": 0}

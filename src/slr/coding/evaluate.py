@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from slr.errors import SlrError
+from slr.stats import agreement
 
 
 def read_validation_sample(path) -> pd.DataFrame:
@@ -71,24 +72,16 @@ def evaluate_codes(
         )
     table = pd.DataFrame(rows)
     used = table[(table["n_reference"] > 0) | (table["n_tagged"] > 0)]
-    n_cells = len(ids) * len(themes)
     tp, n_pred, n_ref = len(truth & pred), len(pred), len(truth)
-    agree = n_cells - len(truth ^ pred)
-    po = agree / n_cells
-    pe = (n_ref / n_cells) * (n_pred / n_cells) + (1 - n_ref / n_cells) * (1 - n_pred / n_cells)
-    kappa = (po - pe) / (1 - pe) if pe < 1 else 1.0
-    n = 2 * n_cells  # pairable values
-    n1 = n_ref + n_pred
-    n0 = n - n1
-    disagree = len(truth ^ pred)
-    alpha = 1 - (n - 1) * disagree / (n0 * n1) if n0 and n1 else 1.0
+    cells = [(w, t) for w in sorted(ids) for t in themes]
+    cell_agreement = agreement([c in truth for c in cells], [c in pred for c in cells])
     summary = {
         "works": float(len(ids)),
         "macro_precision": float(used["precision"].fillna(0).mean()),
         "macro_recall": float(used["recall"].fillna(0).mean()),
         "macro_f1": float(used["f1"].mean()),
         "micro_f1": 2 * tp / (n_pred + n_ref) if n_pred + n_ref else 1.0,
-        "kappa": float(kappa),
-        "alpha": float(alpha),
+        "kappa": cell_agreement.kappa,
+        "alpha": cell_agreement.alpha,
     }
     return table, summary

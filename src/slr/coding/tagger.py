@@ -36,7 +36,7 @@ import pandas as pd
 from slr.clock import now_utc
 from slr.embed import embed
 from slr.protocol import Protocol, Terms, Theme
-from slr.tables.schema import CODES, conform, is_missing
+from slr.tables.schema import CODES, as_list, conform, is_missing
 from slr.text import compile_terms, find_terms, split_sentences
 
 # where evidence is looked for, most telling first
@@ -177,7 +177,7 @@ def work_spans(work: pd.Series | dict) -> list[Span]:
     for field in CODE_FIELDS:
         value = work.get(field) if isinstance(work, dict) else work[field]
         if field == "keywords":
-            for kw in _as_list(value):
+            for kw in as_list(value):
                 spans.append(Span(field, kw, sentence_language(kw)))
             continue
         if is_missing(value):
@@ -188,14 +188,6 @@ def work_spans(work: pd.Series | dict) -> list[Span]:
         parts = split_sentences(text) if field.startswith("abstract") else [text]
         spans.extend(Span(field, p, sentence_language(p)) for p in parts)
     return spans
-
-
-def _as_list(value) -> list[str]:
-    if is_missing(value):
-        return []
-    if isinstance(value, str):
-        return [value] if value.strip() else []
-    return [str(v) for v in value if v is not None and str(v).strip()]
 
 
 class _Matcher:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
+import bibtexparser
 import pandas as pd
+import rispy
+from bibtexparser.model import Entry, Field
 
-from slr.tables.schema import is_missing
+from slr.tables.schema import as_list, is_missing
 
 RIS_TYPES = {"article": "JOUR", "book": "BOOK", "book-chapter": "CHAP", "dissertation": "THES",
              "report": "RPRT", "conference-paper": "CPAPER", "preprint": "UNPB"}  # fmt: skip
@@ -21,44 +25,35 @@ def _s(v) -> str:
     return str(v).strip()
 
 
-def _authors(v) -> list[str]:
-    if v is None or isinstance(v, float):
-        return []
-    return [str(a) for a in v if str(a).strip()]
-
-
-def works_to_ris(works: pd.DataFrame) -> str:
-    """RIS records (rispy), one per work, with the work_id in ``ID``."""
-    import rispy
-
+def works_to_ris(works: pd.DataFrame, *, notes: Mapping[str, list[str]] | None = None) -> str:
+    """RIS records (rispy), one per work, with the work_id in ``ID``; ``notes`` (work_id → notes)
+    adds ``N1`` lines (ASReview reads its labels from them)."""
     entries = []
     for w in works.itertuples(index=False):
         e = {"type_of_reference": RIS_TYPES.get(_s(w.type), "GEN"), "id": w.work_id,
              "title": _s(w.title)}  # fmt: skip
-        if _authors(w.authors):
-            e["authors"] = _authors(w.authors)
+        if as_list(w.authors):
+            e["authors"] = as_list(w.authors)
         if _s(w.publication_year):
             e["year"] = str(int(w.publication_year))
         for key, value in (("journal_name", w.venue), ("doi", w.doi), ("abstract", w.abstract),
                            ("language", w.language), ("urls", w.url)):  # fmt: skip
             if _s(value):
                 e[key] = [_s(value)] if key == "urls" else _s(value)
-        kws = _authors(w.keywords)
-        if kws:
-            e["keywords"] = kws
+        if as_list(w.keywords):
+            e["keywords"] = as_list(w.keywords)
+        if notes and notes.get(w.work_id):
+            e["notes"] = list(notes[w.work_id])
         entries.append(e)
     return rispy.dumps(entries)
 
 
 def works_to_bibtex(works: pd.DataFrame) -> str:
     """BibTeX entries (bibtexparser 2), keys ``surnameYEARword`` made unique with a suffix."""
-    import bibtexparser
-    from bibtexparser.model import Entry, Field
-
     lib = bibtexparser.Library()
     taken: dict[str, int] = {}
     for w in works.itertuples(index=False):
-        authors = _authors(w.authors)
+        authors = as_list(w.authors)
         first = authors[0].split(",")[0] if authors else (_s(w.venue) or "anon")
         word = next((t for t in re.findall(r"[A-Za-z]{4,}", _s(w.title))), "work")
         year = str(int(w.publication_year)) if _s(w.publication_year) else "nd"

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from slr.tables.schema import is_missing
+from slr.tables.schema import field_texts
 
 # Indonesian provinces (38), with the names and abbreviations the literature uses.
 PROVINCES: dict[str, tuple[str, ...]] = {
@@ -180,20 +180,10 @@ def _patterns() -> tuple[list[tuple[str, re.Pattern]], list[tuple[str, re.Patter
     return provinces, countries
 
 
-def _text(work) -> str:
-    parts = []
-    for f in _FIELDS:
-        v = work.get(f)
-        if is_missing(v):
-            continue
-        parts.append("; ".join(map(str, v)) if not isinstance(v, str) else v)
-    return " \n ".join(parts)
-
-
 def find_places(work) -> dict[str, list[str]]:
     """``{"countries": [...], "provinces": [...]}`` named in a work's text. A named Indonesian
     province implies Indonesia."""
-    text = _text(work)
+    text = " \n ".join(field_texts(work, _FIELDS).values())
     provinces, countries = _patterns()
     prov = [name for name, p in provinces if p.search(text)]
     ctry = [name for name, p in countries if p.search(text)]

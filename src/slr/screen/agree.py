@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from slr.errors import SlrError
+from slr.stats import agreement
 from slr.tables.decisions import latest_decisions
 
 
@@ -37,26 +38,6 @@ class Agreement:
         )
 
 
-def agreement_statistics(a: list[str], b: list[str]) -> tuple[float, float, float]:
-    """Percentage agreement, Cohen's κ and Gwet's AC1 of two raters' paired decisions."""
-    if len(a) != len(b):
-        raise SlrError(f"paired decisions differ in length: {len(a)} and {len(b)}")
-    n = len(a)
-    if n == 0:
-        raise SlrError("no record was decided by both reviewers: agreement is undefined")
-    categories = sorted(set(a) | set(b))
-    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
-    pa = {c: a.count(c) / n for c in categories}
-    pb = {c: b.count(c) / n for c in categories}
-    pe_kappa = sum(pa[c] * pb[c] for c in categories)
-    kappa = (po - pe_kappa) / (1 - pe_kappa) if pe_kappa < 1 else 1.0
-    q = max(len(categories), 2)
-    pi = {c: (pa[c] + pb[c]) / 2 for c in categories}
-    pe_ac1 = sum(p * (1 - p) for p in pi.values()) / (q - 1)
-    ac1 = (po - pe_ac1) / (1 - pe_ac1) if pe_ac1 < 1 else 1.0
-    return po, kappa, ac1
-
-
 def _per_reviewer(decisions: pd.DataFrame, stage: str, reviewer: str) -> pd.Series:
     rows = decisions[(decisions["stage"] == stage) & (decisions["reviewer"] == reviewer)]
     current = latest_decisions(rows)
@@ -75,10 +56,15 @@ def compute_agreement(
     a = _per_reviewer(decisions, stage, reviewer_a)
     b = _per_reviewer(decisions, stage, reviewer_b)
     both = sorted(set(a.index) & set(b.index))
-    po, kappa, ac1 = agreement_statistics([a[w] for w in both], [b[w] for w in both])
+    if not both:
+        raise SlrError(
+            f"no record was decided by both {reviewer_a} and {reviewer_b} at {stage}: "
+            "agreement is undefined"
+        )
+    stats = agreement([a[w] for w in both], [b[w] for w in both])
     return Agreement(
         reviewer_a, reviewer_b, stage, len(both), len(set(a.index) - set(b.index)),
-        len(set(b.index) - set(a.index)), po, kappa, ac1,
+        len(set(b.index) - set(a.index)), stats.percent, stats.kappa, stats.ac1,
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from slr.clock import now_utc
 from slr.errors import SlrError
 from slr.ingest.sources import read_source
+from slr.ingest.writers import works_to_ris
 from slr.protocol import Protocol
 from slr.tables.decisions import latest_decisions
 from slr.tables.schema import DECISIONS, conform
@@ -49,27 +50,17 @@ def to_asreview(
     ).reset_index(drop=True)
 
 
-def asreview_ris(frame: pd.DataFrame) -> str:
-    """The frame of :func:`to_asreview` as RIS text, labels as ASReview's notes."""
-    import rispy
-
-    entries = []
-    for r in frame.itertuples(index=False):
-        label = None if pd.isna(r.asreview_label) else int(r.asreview_label)
-        entry = {"type_of_reference": "JOUR", "id": r.record_id, "notes": [LABEL_NOTES[label]]}
-        for key, value in (("title", r.title), ("abstract", r.abstract), ("doi", r.doi)):
-            if isinstance(value, str) and value:
-                entry[key] = value
-        if r.authors:
-            entry["authors"] = r.authors.split("; ")
-        if r.keywords:
-            entry["keywords"] = r.keywords.split("; ")
-        if pd.notna(r.year):
-            entry["year"] = str(int(r.year))
-        if isinstance(r.url, str) and r.url:
-            entry["urls"] = [r.url]
-        entries.append(entry)
-    return rispy.dumps(entries)
+def asreview_ris(
+    works: pd.DataFrame, decisions: pd.DataFrame, *, stage: str = "title_abstract"
+) -> str:
+    """The canonical works as RIS text with their current label at ``stage`` as ASReview's
+    note (``ASReview_relevant``, ``ASReview_irrelevant``, ``ASReview_not_seen``)."""
+    frame = to_asreview(works, decisions, stage=stage)
+    notes = {
+        r.record_id: [LABEL_NOTES[None if pd.isna(r.asreview_label) else int(r.asreview_label)]]
+        for r in frame.itertuples(index=False)
+    }
+    return works_to_ris(works[works["duplicate_of"].isna()], notes=notes)
 
 
 def read_asreview_labels(path: str | Path) -> pd.DataFrame:

@@ -29,15 +29,15 @@ from slr.screen.model import Ranker
 from slr.screen.stop import StopCheck, check_stopping
 from slr.tables.decisions import active_rows, latest_decisions
 from slr.tables.log import append_log, read_log
-from slr.tables.schema import DECISIONS, conform
+from slr.tables.schema import DECISIONS, conform, field_texts
 from slr.text import compile_terms
 
 STAGE = "title_abstract"
 
 
 def _text(work: pd.Series) -> str:
-    parts = [work["title"], work["abstract"], "; ".join(work["keywords"])]
-    return " ".join(str(p) for p in parts if isinstance(p, str) and p)
+    """What the ranking model and the term highlighting read: title, abstract, keywords."""
+    return " ".join(field_texts(work, ("title", "abstract", "keywords")).values())
 
 
 @dataclass

@@ -35,7 +35,7 @@ from slr.protocol import (
     YearRule,
 )
 from slr.tables.decisions import STAGE_ORDER, latest_decisions
-from slr.tables.schema import DECISIONS, conform
+from slr.tables.schema import DECISIONS, conform, field_texts
 from slr.text import compile_terms, find_terms
 
 Verdict = tuple[bool | None, str]  # (excluded?, reason); None: could not be assessed
@@ -83,21 +83,8 @@ def _retracted(rule: RetractedRule, work: pd.Series) -> Verdict:
     return (True, "retracted") if bool(r) else (False, "not retracted")
 
 
-def work_text(work: pd.Series, fields: tuple[str, ...]) -> dict[str, str]:
-    """The text of ``fields`` of one work (keywords and topics joined with ``; ``)."""
-    out = {}
-    for f in fields:
-        v = work[f]
-        if isinstance(v, list):
-            if v:
-                out[f] = "; ".join(v)
-        elif pd.notna(v) and str(v).strip():
-            out[f] = str(v)
-    return out
-
-
 def _topic(rule: TopicRule, work: pd.Series) -> Verdict:
-    texts = work_text(work, rule.fields)
+    texts = field_texts(work, rule.fields)
     if not texts:
         return None, "no title, abstract or keywords"
     found, missing = [], []

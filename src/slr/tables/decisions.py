@@ -46,6 +46,12 @@ def check_decisions(decisions: pd.DataFrame, works: pd.DataFrame, protocol: Prot
                     )
 
 
+def by_people(decisions: pd.DataFrame) -> pd.Series:
+    """Which rows are people's decisions: the rows of the review's screening log, each carrying
+    its chain hash (``row_hash``); the rules' rows, remade by every run, carry none."""
+    return decisions["row_hash"].notna()
+
+
 def active_rows(decisions: pd.DataFrame) -> list[int]:
     """Positions of the rows in force: for each (work, stage), the rows not withdrawn by an
     ``undo`` of the same reviewer, in log order."""

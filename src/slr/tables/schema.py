@@ -8,6 +8,7 @@ columns hold Python lists of strings (never ``None``: an empty list means "none"
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -158,20 +159,38 @@ SOURCES = Contract(
     key=("source_id",),
 )
 
-CONTRACTS = {c.name: c for c in (WORKS, DECISIONS, CODES, PRISMA, SOURCES)}
-
 
 def is_missing(value: object) -> bool:
     """``None``, ``pd.NA`` or NaN: the ways a table cell says "no value"."""
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
-def _as_list(v: object) -> list[str]:
-    if is_missing(v):
+def field_texts(work, fields: Iterable[str]) -> dict[str, str]:
+    """The text of each of ``fields`` that one work (a row or a mapping) has: strings as they
+    are, lists (keywords, topics) joined with ``"; "``; empty fields are left out."""
+    out = {}
+    for f in fields:
+        value = work.get(f)
+        text = (
+            "; ".join(value)
+            if isinstance(value, list)
+            else None
+            if is_missing(value)
+            else str(value)
+        )
+        if text and text.strip():
+            out[f] = text
+    return out
+
+
+def as_list(value: object) -> list[str]:
+    """A list cell's strings: ``[]`` for no value, ``[s]`` for one string, else its items as
+    strings; empty and blank items are left out."""
+    if is_missing(value):
         return []
-    if isinstance(v, str):
-        return [v] if v else []
-    return [str(x) for x in v if x is not None and str(x) != ""]  # type: ignore[union-attr]
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return [str(x) for x in value if not is_missing(x) and str(x).strip()]  # type: ignore[union-attr]
 
 
 def conform(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
@@ -194,7 +213,7 @@ def conform(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         else:
             values = df[col.name]
         if col.kind == "list":
-            out[col.name] = pd.Series([_as_list(v) for v in values], dtype=object, index=df.index)
+            out[col.name] = pd.Series([as_list(v) for v in values], dtype=object, index=df.index)
         else:
             s = pd.Series(values, index=df.index)
             if col.kind == "str":
