@@ -203,7 +203,7 @@ def _texts(kind: str, data: Path) -> tuple[list[str], list[str]]:
         at = "2026-01-01T00:00:00Z"
         works, decisions = screen_tables(protocol, works, decided_at=at)
         tables = code_tables(protocol, works, decisions, decided_at=at)
-        ids = included_ids(tables["works"], tables["decisions"])
+        ids = included_ids(tables["status"])
         by_id = tables["works"].set_index("work_id")
         return ids, [topics.work_text(by_id.loc[i]) for i in ids]
     csv.field_size_limit(10**9)

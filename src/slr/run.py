@@ -32,18 +32,19 @@ from slr.report.figures import write_figures
 from slr.report.notebooks import write_report
 from slr.report.places import places_table
 from slr.report.prisma import compute_prisma, prisma_counts
-from slr.report.synthesis import compute_claim_check, compute_reference_audit
+from slr.report.seed import compute_claim_check, compute_reference_audit
 from slr.screen.rules import screen_eligibility, screen_rules
 from slr.tables import io
 from slr.tables.decisions import (
     by_people,
     check_decisions,
+    compute_status,
     current_codes,
     included_ids,
     latest_decisions,
 )
 from slr.tables.log import read_log
-from slr.tables.schema import CODES, DECISIONS, PRISMA, SOURCES, WORKS, conform
+from slr.tables.schema import CODES, DECISIONS, RUN_TABLES, conform
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,6 @@ RECORDED_PACKAGES = (
     "bertopic", "umap-learn", "hdbscan",
 )  # fmt: skip
 FROM_STAGES = ("coding", "synthesis", "report")
-EXTRA_TABLES = (
-    "topics", "topic_info", "topic_themes", "topic_stability", "places", "claims", "references",
-)  # fmt: skip
 
 Progress = Callable[[str], None]
 
@@ -114,7 +112,8 @@ def code_tables(
     coding_verdicts: pd.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Codes for the works included at title/abstract, eligibility by the codes, PRISMA."""
+    """Codes for the works included at title/abstract, eligibility by the codes; then the
+    current state (each work's status, the tags in force) and the PRISMA counts."""
     current = latest_decisions(decisions)
     ta_included = current.loc[
         (current["stage"] == "title_abstract") & (current["decision"] == "include"), "work_id"
@@ -130,8 +129,15 @@ def code_tables(
     )
     decisions = conform(pd.concat([decisions, eligibility], ignore_index=True), DECISIONS)
     check_decisions(decisions, works, protocol)
-    table = compute_prisma(works, decisions, protocol)
-    return {"works": works, "decisions": decisions, "codes": codes, "prisma": table}
+    status = compute_status(works, decisions)
+    return {
+        "works": works,
+        "decisions": decisions,
+        "codes": codes,
+        "status": status,
+        "current_codes": current_codes(codes),
+        "prisma": compute_prisma(works, decisions, status, protocol),
+    }
 
 
 def compute_synthesis(
@@ -139,15 +145,14 @@ def compute_synthesis(
 ) -> dict[str, pd.DataFrame]:
     """Places named by the included works, the seed article's claims checked, its references
     audited (against OpenAlex too when `slr audit-references` saved a lookup)."""
-    included = included_ids(tables["works"], tables["decisions"])
-    where = places_table(tables["works"], included)
+    works, status = tables["works"], tables["status"]
+    where = places_table(works, included_ids(status))
     lookup = ReviewPaths.of(protocol).reference_lookup
     online = io.read_json(lookup)["results"] if lookup.is_file() else None
-    args = (tables["works"], tables["decisions"], tables["codes"], protocol)
     return {
         "places": where,
-        "claims": compute_claim_check(*args, where),
-        "references": compute_reference_audit(tables["works"], protocol, online=online),
+        "claims": compute_claim_check(works, status, tables["current_codes"], protocol, where),
+        "references": compute_reference_audit(works, protocol, online=online),
     }
 
 
@@ -221,9 +226,13 @@ def run_review(
         if protocol.coding.topics:
             if progress:
                 progress("fitting topics (BERTopic)")
-            included = included_ids(tables["works"], tables["decisions"])
             tables.update(
-                compute_topics(protocol, tables["works"], included, current_codes(tables["codes"]))
+                compute_topics(
+                    protocol,
+                    tables["works"],
+                    included_ids(tables["status"]),
+                    tables["current_codes"],
+                )
             )
     if from_stage != "report":
         if progress:
@@ -233,19 +242,12 @@ def run_review(
     run = RunPaths(run_dir)
     if progress:
         progress(f"writing tables to {run_dir}")
-    io.write_table(tables["works"], run.table("works", ""), WORKS)
-    io.write_csv(tables["decisions"], run.table("decisions", ".csv"), DECISIONS)
-    io.write_csv(tables["codes"], run.table("codes", ".csv"), CODES)
-    io.write_csv(tables["prisma"], run.table("prisma", ".csv"), PRISMA)
-    io.write_csv(sources_table, run.table("sources", ".csv"), SOURCES)
-    for name in EXTRA_TABLES:
-        if tables.get(name) is not None:
-            io.write_csv_frame(tables[name], run.table(name, ".csv"))
+    tables["sources"] = sources_table
+    rows = io.write_run_tables(tables, run)
     if progress:
         progress("drawing figures")
-    included = included_ids(tables["works"], tables["decisions"])
-    write_figures(protocol, tables, included, run)
-    write_exports(tables["works"], included, run)
+    write_figures(protocol, tables, run)
+    write_exports(tables["works"], included_ids(tables["status"]), run)
     counts = prisma_counts(tables["prisma"])
     meta = {
         "review": protocol.review.id,
@@ -268,7 +270,7 @@ def run_review(
         if progress:
             progress("executing the report notebooks")
         report = write_report(protocol, run)
-    manifest = build_manifest(protocol, specs, run, started=started)
+    manifest = build_manifest(protocol, specs, run, rows, started=started)
     if reused is not None:
         manifest["from_stage"] = from_stage
         manifest["reused_run"] = paths.relative(reused)
@@ -303,8 +305,7 @@ def _reuse(
         remade = (d["stage"] == "eligibility") & ~by_people(d)
         tables = {"works": run["works"], "decisions": d[~remade]}
     else:
-        tables = {k: run[k] for k in ("works", "decisions", "codes", "prisma")}
-        tables.update({k: run[k] for k in EXTRA_TABLES if run.get(k) is not None})
+        tables = {t.name: run[t.name] for t in RUN_TABLES if run[t.name] is not None}
     return tables, run["sources"], source
 
 
@@ -354,9 +355,15 @@ def package_versions() -> dict[str, str | None]:
 
 
 def build_manifest(
-    protocol: Protocol, specs: list[SourceSpec], run: RunPaths, *, started: str
+    protocol: Protocol,
+    specs: list[SourceSpec],
+    run: RunPaths,
+    rows: dict[str, int],
+    *,
+    started: str,
 ) -> dict[str, Any]:
-    """What a run read and wrote, with SHA-256 hashes; the only output that holds times."""
+    """What a run read and wrote (its tables' row counts, ``rows``, and every file with its
+    SHA-256 hash); the only output that holds times."""
     paths = ReviewPaths.of(protocol)
     outputs = sorted(p for p in run.dir.rglob("*") if p.is_file() and p != run.manifest)
     return {
@@ -376,6 +383,7 @@ def build_manifest(
             {"path": paths.relative(p), "sha256": io.sha256_file(p), "bytes": p.stat().st_size}
             for p in input_files(protocol, specs)
         ],
+        "tables": rows,
         "outputs": [
             {
                 "path": str(p.relative_to(run.dir)),

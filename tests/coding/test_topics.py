@@ -71,13 +71,16 @@ def test_topic_theme_table_flags_topics_without_themes():
     model = fit_topics(ids, texts, seed=3, embeddings=vecs)
     fin = [i for i, t in zip(ids, truth, strict=True) if t == 1]
     codes = pd.DataFrame({"work_id": fin, "theme_id": ["S05"] * len(fin)})
-    table = topic_theme_table(model, codes, ["S05", "P06"])
+    counts, topics = topic_theme_table(model, codes, ["S05", "P06"])
+    assert list(counts.columns) == ["topic", "theme_id", "works"]
+    assert len(counts) == 2 * len(model.topics)  # every topic × theme pair
+    s05 = counts[counts["theme_id"] == "S05"].set_index("topic")["works"]
     fin_topics = set(model.assignments.set_index("work_id").loc[fin, "topic"])
-    for r in table.itertuples():
+    for r in topics.itertuples():
         if r.topic in fin_topics:
             assert "S05" in r.main_themes and not r.candidate_new_theme
         else:
-            assert r.candidate_new_theme and r.S05 == 0
+            assert r.candidate_new_theme and s05[r.topic] == 0
 
 
 def test_work_text_prefers_the_english_version_and_falls_back_to_keywords():

@@ -15,7 +15,8 @@ from slr.ingest.harvest import lookup_references
 from slr.ingest.openalex import HarvestSettings
 from slr.layout import ReviewPaths
 from slr.protocol import load_protocol, parse_protocol
-from slr.report.synthesis import compute_claim_check, compute_reference_audit
+from slr.report.seed import compute_claim_check, compute_reference_audit
+from slr.tables.decisions import compute_status
 
 SEED = """
 seed_article:
@@ -47,18 +48,18 @@ def _tables(ids):
         {"work_id": ids, "stage": "eligibility", "decision": "include", "criterion_id": "IC4",
          "reason": "", "reviewer": "r", "decided_at": "run", "protocol_version": "1"}
     )  # fmt: skip
-    return works, decisions
+    return works, compute_status(works, decisions)
 
 
 def test_claim_status_follows_the_parts_found(seeded):
-    works, decisions = _tables(["a", "b", "c", "d"])  # need max(2, 25 % of 4) = 2 works
+    works, status = _tables(["a", "b", "c", "d"])  # need max(2, 25 % of 4) = 2 works
     codes = pd.DataFrame(
         {"work_id": ["a", "b", "a", "c"], "theme_id": ["S01", "S01", "P01", "C01"],
          "evidence": "e", "source_field": "abstract", "method": "terms: x", "score": 1.0,
          "coder": "c", "coded_at": "run", "protocol_version": "1"}
     )  # fmt: skip
     places = pd.DataFrame({"work_id": ["a", "b"], "kind": "province", "place": ["Bali", "Bali"]})
-    t = compute_claim_check(works, decisions, codes, seeded, places).set_index("claim_id")
+    t = compute_claim_check(works, status, codes, seeded, places).set_index("claim_id")
     assert t.loc["SC1", "status"] == "mixed"  # S01 in 2 works, S02 in none
     assert t.loc["SC1", "parts"] == "S01 Cooperatives: 2; S02 Training: 0"
     assert t.loc["SC2", "status"] == "not found"  # P01 in one work only

@@ -32,7 +32,7 @@ from slr.coding.tagger import sentence_language
 from slr.embed import embed
 from slr.errors import SlrError
 from slr.protocol import Protocol
-from slr.tables.schema import is_missing
+from slr.tables.schema import TOPIC_INFO, is_missing
 
 INSTALL_HINT = "pip install 'slr[topics]' (install torch==2.13.0 first, for the CPU build)"
 SMALL_CORPUS = 200  # documents; below it, the pca-kmeans configuration (measured: more stable)
@@ -240,10 +240,13 @@ def topic_stability(
 
 def topic_theme_table(
     model: TopicModel, codes: pd.DataFrame, themes: Sequence[str]
-) -> pd.DataFrame:
-    """Topics × codebook themes: how many of each topic's works carry each theme, plus the
-    topic's main themes and whether it is a *candidate new theme* (no theme on at least half
-    of its works)."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Topics × codebook themes.
+
+    Returns the ``topic_themes`` table (every topic and theme: how many of the topic's works
+    carry the theme) and the topics with their main themes (those on half of their works or
+    more) and whether each is a *candidate new theme* (no theme on half of its works).
+    """
     a = model.assignments
     tagged = codes[["work_id", "theme_id"]].drop_duplicates()
     merged = a.merge(tagged, on="work_id", how="left")
@@ -255,14 +258,15 @@ def topic_theme_table(
         .reindex(columns=list(themes), fill_value=0)
     )
     counts = counts.reindex(model.topics["topic"], fill_value=0)
-    out = model.topics.set_index("topic")[["label", "size"]].join(counts)
-    share = counts.div(out["size"], axis=0)
-    out["main_themes"] = [
+    counts.index.name, counts.columns.name = "topic", "theme_id"
+    topics = model.topics.set_index("topic")
+    share = counts.div(topics["size"], axis=0)
+    topics["main_themes"] = [
         ", ".join(share.loc[t][share.loc[t] >= 0.5].sort_values(ascending=False).index)
-        for t in out.index
+        for t in topics.index
     ]
-    out["candidate_new_theme"] = (out["main_themes"] == "") & (out.index >= 0)
-    return out.reset_index()
+    topics["candidate_new_theme"] = (topics["main_themes"] == "") & (topics.index >= 0)
+    return counts.stack().rename("works").reset_index(), topics.reset_index()
 
 
 def compute_topics(
@@ -278,11 +282,11 @@ def compute_topics(
     seed = protocol.topics_seed
     model = fit_topics(included, texts, seed=seed, embeddings=vectors)
     assignments = model.assignments.merge(model.topics[["topic", "label"]], on="topic")
-    cross = topic_theme_table(model, codes, [t.id for t in protocol.codebook])
+    cross, described = topic_theme_table(model, codes, [t.id for t in protocol.codebook])
     stability = topic_stability(
         included, texts, seeds=[seed + k for k in range(5)], embeddings=vectors, first=model
     )
-    info = model.topics.assign(config=model.config, seed=seed)
+    info = described.assign(config=model.config, seed=seed)[TOPIC_INFO.names]
     return {
         "topics": assignments,
         "topic_info": info,

@@ -1,4 +1,5 @@
-"""What changed between two runs: works, decisions in force, tags, PRISMA counts, files.
+"""What changed between two runs: works, decisions in force, tags, PRISMA counts, the size of
+each run table, files.
 
 Pure functions over runs as read by :func:`slr.tables.io.read_run` (with their ``manifest.json``).
 """
@@ -9,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from slr.tables.decisions import current_codes, latest_decisions
+from slr.tables.decisions import latest_decisions
+from slr.tables.schema import RUN_TABLES
 
 Run = dict[str, Any]
 
@@ -19,8 +21,9 @@ def diff_runs(a: Run, b: Run) -> dict[str, Any]:
 
     ``works_added``/``works_removed`` (work IDs), ``decisions_changed`` (work, stage, decision
     in ``a`` → in ``b``, with criteria), ``codes_added``/``codes_removed`` ((work, theme) tags in
-    force), ``counts`` (PRISMA boxes that differ: a, b) and ``outputs_changed`` (files whose
-    SHA-256 differs, or that only one run has, from the manifests).
+    force), ``counts`` (PRISMA boxes that differ: a, b), ``rows`` (run tables whose number
+    of rows differs: a, b; None for a table a run did not write) and ``outputs_changed`` (files
+    whose SHA-256 differs, or that only one run has, from the manifests).
     """
     wa, wb = set(a["works"]["work_id"]), set(b["works"]["work_id"])
     da, db = _in_force(a["decisions"]), _in_force(b["decisions"])
@@ -29,7 +32,7 @@ def diff_runs(a: Run, b: Run) -> dict[str, Any]:
         (both["decision_a"].fillna("") != both["decision_b"].fillna(""))
         | (both["criterion_id_a"].fillna("") != both["criterion_id_b"].fillna(""))
     ].reset_index()
-    ca, cb = _tags(a["codes"]), _tags(b["codes"])
+    ca, cb = _tags(a["current_codes"]), _tags(b["current_codes"])
     pa, pb = a["meta"].get("prisma", {}), b["meta"].get("prisma", {})
     counts = {
         k: {"a": pa.get(k), "b": pb.get(k)}
@@ -43,6 +46,7 @@ def diff_runs(a: Run, b: Run) -> dict[str, Any]:
         "codes_added": sorted(cb - ca),
         "codes_removed": sorted(ca - cb),
         "counts": counts,
+        "rows": _rows_changed(a, b),
         "outputs_changed": _outputs_changed(a.get("manifest"), b.get("manifest")),
     }
 
@@ -53,8 +57,18 @@ def _in_force(decisions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tags(codes: pd.DataFrame) -> set[tuple[str, str]]:
-    cur = current_codes(codes)
-    return set(zip(cur["work_id"], cur["theme_id"], strict=True))
+    return set(zip(codes["work_id"], codes["theme_id"], strict=True))
+
+
+def _rows_changed(a: Run, b: Run) -> dict[str, dict[str, int | None]]:
+    sizes = {
+        t.name: {
+            side: None if run[t.name] is None else len(run[t.name])
+            for side, run in (("a", a), ("b", b))
+        }
+        for t in RUN_TABLES
+    }
+    return {name: n for name, n in sizes.items() if n["a"] != n["b"]}
 
 
 def _outputs_changed(ma: dict | None, mb: dict | None) -> list[str] | None:
@@ -86,6 +100,10 @@ def describe_diff(d: dict[str, Any], name_a: str, name_b: str) -> str:
     if d["counts"]:
         lines.append("PRISMA counts:")
         for k, v in d["counts"].items():
+            lines.append(f"  {k}: {v['a']} → {v['b']}")
+    if d["rows"]:
+        lines.append("rows per table:")
+        for k, v in d["rows"].items():
             lines.append(f"  {k}: {v['a']} → {v['b']}")
     if d["outputs_changed"] is not None:
         lines.append(f"output files that differ: {len(d['outputs_changed'])}")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from slr.layout import RunPaths
 from slr.protocol import Protocol
-from slr.tables.decisions import current_codes
+from slr.tables.decisions import included_ids
 from slr.tables.io import save_figure
 
 GROUP_COLOURS = {"potential": "#2a9d8f", "challenge": "#e76f51", "strategy": "#264653"}
@@ -197,7 +197,8 @@ def works_per_year(works: pd.DataFrame, included: list[str]):
 def themes_over_time(
     protocol: Protocol, codes: pd.DataFrame, works: pd.DataFrame, included: list[str]
 ):
-    """Share of included works per year carrying each theme (heat map, themes by group)."""
+    """Share of included works per year carrying each theme (heat map, themes by group;
+    ``codes``: the tags in force)."""
     yrs = works.set_index("work_id")["publication_year"]
     inc = [w for w in included if pd.notna(yrs.get(w))]
     fig = _figure(9, 6.2)
@@ -214,8 +215,7 @@ def themes_over_time(
         label = {y: str(y) for y in bins}
     cols = list(dict.fromkeys(label[y] for y in bins))
     per_col = Counter(label[year[w]] for w in inc)
-    cur = current_codes(codes)
-    cur = cur[cur["work_id"].isin(set(inc))]
+    cur = codes[codes["work_id"].isin(set(inc))]
     themes = list(protocol.codebook)
     mat = np.zeros((len(themes), len(cols)))
     for i, t in enumerate(themes):
@@ -254,9 +254,9 @@ def places_chart(places: pd.DataFrame):
 def theme_network(
     protocol: Protocol, codes: pd.DataFrame, included: list[str], *, min_works: int = 3
 ):
-    """Themes as nodes (size: works), edges where at least ``min_works`` works carry both."""
-    cur = current_codes(codes)
-    cur = cur[cur["work_id"].isin(set(included))]
+    """Themes as nodes (size: works), edges where at least ``min_works`` works carry both
+    (``codes``: the tags in force)."""
+    cur = codes[codes["work_id"].isin(set(included))]
     by_work = cur.groupby("work_id")["theme_id"].apply(lambda s: sorted(set(s)))
     pairs = Counter(p for ts in by_work for p in combinations(ts, 2))
     sizes = cur.groupby("theme_id")["work_id"].nunique()
@@ -328,17 +328,16 @@ def topic_sizes(topic_info: pd.DataFrame):
     return fig
 
 
-def write_figures(
-    protocol: Protocol, tables: dict[str, pd.DataFrame], included: list[str], run: RunPaths
-) -> None:
+def write_figures(protocol: Protocol, tables: dict[str, pd.DataFrame], run: RunPaths) -> None:
     """The report's figures (SVG + PNG under ``figures/``), drawn from the run's tables."""
+    included = included_ids(tables["status"])
     save_figure(prisma_flow(tables["prisma"]), run.figure("prisma"))
     save_figure(works_per_year(tables["works"], included), run.figure("works_per_year"))
     save_figure(
-        themes_over_time(protocol, tables["codes"], tables["works"], included),
+        themes_over_time(protocol, tables["current_codes"], tables["works"], included),
         run.figure("themes_over_time"),
     )
     save_figure(places_chart(tables["places"]), run.figure("places"))
-    save_figure(theme_network(protocol, tables["codes"], included), run.figure("themes"))
-    if "topic_info" in tables:
+    save_figure(theme_network(protocol, tables["current_codes"], included), run.figure("themes"))
+    if tables.get("topic_info") is not None:
         save_figure(topic_sizes(tables["topic_info"]), run.figure("topic_sizes"))

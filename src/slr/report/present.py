@@ -12,7 +12,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from slr.protocol import FileSource, OpenAlexSource, Protocol
-from slr.report import synthesis
+from slr.report import seed, synthesis
 
 Run = dict[str, Any]
 
@@ -85,20 +85,22 @@ def coverage_table(run: Run) -> Styler:
 
 
 def theme_frequency_table(protocol: Protocol, run: Run, group: str) -> Styler:
-    df = synthesis.compute_theme_frequencies(run["works"], run["decisions"], run["codes"], protocol)
+    df = synthesis.compute_theme_frequencies(run["status"], run["current_codes"], protocol)
     df = df[df["group"] == group].drop(columns="group").sort_values("works", ascending=False)
     return _style(df).format({"share": "{:.0%}"})
 
 
 def theme_evidence_table(run: Run, theme_id: str, limit: int = 10) -> Styler:
-    df = synthesis.compute_theme_evidence(run["works"], run["decisions"], run["codes"], theme_id)
+    df = synthesis.compute_theme_evidence(
+        run["works"], run["status"], run["current_codes"], theme_id
+    )
     return _style(df.head(limit))
 
 
 def topics_table(run: Run) -> Styler | str:
     if run.get("topic_info") is None:
         return "No topics in this run (fewer than 4 included works, or topics turned off)."
-    return _style(run["topic_info"][["topic", "size", "words", "config", "seed"]])
+    return _style(run["topic_info"][["topic", "size", "words", "config", "seed"]].fillna(""))
 
 
 def topic_stability_table(run: Run) -> Styler | str:
@@ -117,14 +119,20 @@ def topics_over_time_table(run: Run) -> Styler | str:
 def topic_theme_table(run: Run) -> Styler | str:
     if run.get("topic_themes") is None:
         return "No topics in this run."
-    return _style(run["topic_themes"])
+    tt, info = run["topic_themes"], run["topic_info"].set_index("topic")
+    counts = tt.pivot(index="topic", columns="theme_id", values="works")
+    counts = counts[list(tt["theme_id"].unique())].astype(int)  # the codebook's order
+    wide = info[["label", "size"]].astype(object).join(counts)
+    wide["main_themes"] = info["main_themes"].fillna("")
+    wide["candidate_new_theme"] = info["candidate_new_theme"].astype(bool)
+    return _style(wide.reset_index())
 
 
 def candidate_themes_markdown(run: Run) -> str:
-    tt = run.get("topic_themes")
-    if tt is None:
+    info = run.get("topic_info")
+    if info is None:
         return "No topics in this run."
-    new = tt[tt["candidate_new_theme"].astype(str) == "True"]
+    new = info[info["candidate_new_theme"]]
     if new.empty:
         return "Every topic carries at least one codebook theme on half of its works or more."
     lines = [f"- **{r.label}** ({r.size} works)" for r in new.itertuples()]
@@ -141,7 +149,7 @@ def claims_table(run: Run) -> Styler | str:
     claims = run.get("claims")
     if claims is None or not len(claims):
         return "The protocol lists no claims of a seed article."
-    return _style(claims)
+    return _style(claims.fillna(""))
 
 
 def claims_summary(protocol: Protocol, run: Run) -> str:
@@ -149,7 +157,7 @@ def claims_summary(protocol: Protocol, run: Run) -> str:
     if claims is None or not len(claims) or protocol.seed_article is None:
         return ""
     counts = claims["status"].value_counts()
-    parts = ", ".join(f"**{counts.get(s, 0)}** {s}" for s in synthesis.CLAIM_STATUS)
+    parts = ", ".join(f"**{counts.get(s, 0)}** {s}" for s in seed.CLAIM_STATUS)
     return (
         f"Claims of {protocol.seed_article.citation}: {parts}. A claim's part (a codebook theme "
         f"or a place) counts as found when at least {int(claims['needed'].iloc[0])} included "
@@ -164,7 +172,7 @@ def references_table(run: Run) -> Styler | str:
     refs = run.get("references")
     if refs is None or not len(refs):
         return "The protocol lists no references of a seed article."
-    return _style(refs)
+    return _style(refs.fillna(""))
 
 
 # ---------------------------------------------------------------------- figures
@@ -265,7 +273,7 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
 
 def findings_table(protocol: Protocol, run: Run, group: str) -> Styler:
     df = synthesis.compute_findings(
-        run["works"], run["decisions"], run["codes"], protocol, group, run.get("places")
+        run["works"], run["status"], run["current_codes"], protocol, group, run["places"]
     )
     return _style(df).format({"share": "{:.0%}"})
 
@@ -277,7 +285,9 @@ def theme_works_html(protocol: Protocol, run: Run, group: str) -> str:
 
     blocks = []
     for theme in protocol.themes(group):
-        df = synthesis.compute_theme_works(run["works"], run["decisions"], run["codes"], theme.id)
+        df = synthesis.compute_theme_works(
+            run["works"], run["status"], run["current_codes"], theme.id
+        )
         items = []
         for r in df.itertuples(index=False):
             cite = html.escape(r.citation)
@@ -295,12 +305,12 @@ def theme_works_html(protocol: Protocol, run: Run, group: str) -> str:
 
 
 def coverage_risk_table(run: Run) -> Styler:
-    df = synthesis.compute_coverage(run["works"], run["decisions"])
+    df = synthesis.compute_coverage(run["works"], run["status"])
     return _style(df).format({"share": "{:.0%}"})
 
 
 def appendix_table(run: Run) -> Styler:
-    df = synthesis.compute_appendix(run["works"], run["decisions"])
+    df = synthesis.compute_appendix(run["works"], run["status"])
     df["doi"] = [f'<a href="{d}">{d[16:]}</a>' if d else "" for d in df["doi"]]
     return _style(df)
 

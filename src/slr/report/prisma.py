@@ -14,14 +14,15 @@ import pandas as pd
 
 from slr.errors import SlrError
 from slr.protocol import Protocol
-from slr.tables.decisions import compute_status, latest_decisions
+from slr.tables.decisions import latest_decisions
 from slr.tables.schema import PRISMA, conform
 
 
 def compute_prisma(
-    works: pd.DataFrame, decisions: pd.DataFrame, protocol: Protocol
+    works: pd.DataFrame, decisions: pd.DataFrame, status: pd.DataFrame, protocol: Protocol
 ) -> pd.DataFrame:
-    """Count every PRISMA 2020 box from the works (with ``duplicate_of``) and the decision log."""
+    """Count every PRISMA 2020 box from the works (with ``duplicate_of``), the decision log and
+    the status of each work (:func:`slr.tables.decisions.compute_status`)."""
     rows: list[tuple[str, str, str, int]] = []
 
     def add(section: str, box: str, label: str, n: int) -> None:
@@ -40,7 +41,6 @@ def compute_prisma(
         add("identification", f"identified_group:{g}", f"Records identified from {g}", n)
     add("identification", "identified", "Records identified", len(works))
 
-    status = compute_status(works, decisions)
     current = latest_decisions(decisions)
 
     def count(stage: str, decision: str) -> pd.DataFrame:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz
 
-from slr.ingest.normalise import normalise_title
-from slr.protocol import GROUPS, Protocol
-from slr.tables.decisions import compute_status, current_codes, included_ids, latest_decisions
+from slr.protocol import Protocol
+from slr.tables.decisions import included_ids, latest_decisions
 from slr.tables.schema import is_missing
 
 
@@ -87,13 +83,12 @@ def compute_decision_summary(decisions: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute_theme_frequencies(
-    works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, protocol: Protocol
+    status: pd.DataFrame, codes: pd.DataFrame, protocol: Protocol
 ) -> pd.DataFrame:
     """Every theme, grouped: included works tagged, share, and how the tags were made
-    (terms, cue in context, semantic, a person's verdict)."""
-    included = set(included_ids(works, decisions))
-    coded = current_codes(codes)
-    coded = coded[coded["work_id"].isin(included)]
+    (terms, cue in context, semantic, a person's verdict). ``codes``: the tags in force."""
+    included = set(included_ids(status))
+    coded = codes[codes["work_id"].isin(included)]
     method = coded["method"].str.extract(r"^([\w+ ]+?)(?::|$)", expand=False).str.strip()
     rows = []
     for theme in protocol.codebook:
@@ -114,10 +109,10 @@ def compute_theme_frequencies(
 
 
 def compute_theme_evidence(
-    works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, theme_id: str
+    works: pd.DataFrame, status: pd.DataFrame, codes: pd.DataFrame, theme_id: str
 ) -> pd.DataFrame:
     """Every included work tagged with ``theme_id``: citation, evidence, field and method."""
-    t = compute_theme_works(works, decisions, codes, theme_id)
+    t = compute_theme_works(works, status, codes, theme_id)
     return t[["citation", "evidence", "field", "method"]].rename(columns={"citation": "work"})
 
 
@@ -131,134 +126,6 @@ def compute_topics_over_time(works: pd.DataFrame, topics: pd.DataFrame) -> pd.Da
     )
 
 
-# ---------------------------------------------------------------------- the seed article
-
-CLAIM_STATUS = ("supported", "mixed", "not found")
-
-
-def compute_claim_check(
-    works: pd.DataFrame,
-    decisions: pd.DataFrame,
-    codes: pd.DataFrame,
-    protocol: Protocol,
-    places: pd.DataFrame | None = None,
-    *,
-    examples: int = 2,
-) -> pd.DataFrame:
-    """Each claim of the seed article against the included works.
-
-    A claim's parts are its themes (works tagged with the theme) and its places (works naming
-    the place). A part is *found* when at least ``seed_article.min_works`` included works, and
-    ``seed_article.min_share`` of them, carry it. Status: ``supported`` when every part is found, ``mixed`` when some are, ``not found``
-    when none is. This measures whether the corpus reports the same things, not whether the
-    works agree with the claim's direction: the evidence sentences are listed to read.
-    """
-    seed = protocol.seed_article
-    if seed is None:
-        return pd.DataFrame(
-            columns=["claim_id", "claim", "status", "needed", "parts", "works", "evidence"]
-        )
-    included = set(included_ids(works, decisions))
-    by_id = works.set_index("work_id")
-    cur = current_codes(codes)
-    cur = cur[cur["work_id"].isin(included)]
-    labels = {t.id: t.label for t in protocol.codebook}
-    need = max(seed.min_works, math.ceil(seed.min_share * len(included)))
-    rows = []
-    for claim in seed.claims:
-        parts, all_works, found = [], set(), 0
-        for tid in claim.themes:
-            ws = set(cur.loc[cur["theme_id"] == tid, "work_id"])
-            parts.append(f"{tid} {labels[tid]}: {len(ws)}")
-            all_works |= ws
-            found += len(ws) >= need
-        for place in claim.places:
-            ws = (
-                set(places.loc[places["place"] == place, "work_id"]) & included
-                if places is not None
-                else set()
-            )
-            parts.append(f"{place}: {len(ws)}")
-            all_works |= ws
-            found += len(ws) >= need
-        n_parts = len(claim.themes) + len(claim.places)
-        status = "not found" if found == 0 else "supported" if found == n_parts else "mixed"
-        ev = cur[cur["work_id"].isin(all_works) & cur["theme_id"].isin(claim.themes)]
-        ev = ev.sort_values(["score", "work_id"], ascending=[False, True]).head(examples)
-        rows.append(
-            {
-                "claim_id": claim.id,
-                "claim": claim.text,
-                "status": status,
-                "needed": need,
-                "parts": "; ".join(parts),
-                "works": len(all_works),
-                "evidence": "\n".join(
-                    f'{cite(by_id.loc[r.work_id])} — "{_short(r.evidence)}"'
-                    for r in ev.itertuples()
-                ),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _short(text: str, n: int = 200) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def compute_reference_audit(
-    works: pd.DataFrame, protocol: Protocol, *, online: dict[str, dict] | None = None
-) -> pd.DataFrame:
-    """Each reference of the seed article: is it in the corpus (title match, any record), and,
-    when an online lookup was run (``online``: reference ID → best OpenAlex match), does
-    OpenAlex know it, with which year, venue and DOI. Checks that did not run say so."""
-    seed = protocol.seed_article
-    cols = ["ref_id", "reference", "in_corpus", "openalex", "findings", "reviewer_note"]
-    if seed is None:
-        return pd.DataFrame(columns=cols)
-    titles = [
-        (w, normalise_title(t))
-        for w, t in zip(works["work_id"], works["title"], strict=True)
-        if isinstance(t, str)
-    ]
-    rows = []
-    for ref in seed.references:
-        key = normalise_title(ref.title)
-        best = max(((fuzz.token_set_ratio(key, t), w) for w, t in titles), default=(0.0, None))
-        in_corpus = f"yes ({best[1]})" if best[0] >= 90 else "no"
-        findings = []
-        if online is None:
-            oa = "not checked (offline; run slr audit-references online)"
-        else:
-            hit = online.get(ref.id)
-            if not hit:
-                oa = "not found"
-                findings.append("no OpenAlex work with a matching title")
-            else:
-                oa = f"{hit.get('id', '')} ({hit.get('score', 0):.0f}% title match)"
-                if ref.year and hit.get("year") and int(hit["year"]) != ref.year:
-                    findings.append(f"year printed {ref.year}, OpenAlex {hit['year']}")
-                venue = hit.get("venue") or ""
-                if (
-                    ref.venue
-                    and venue
-                    and fuzz.partial_ratio(normalise_title(venue), normalise_title(ref.venue)) < 80
-                ):
-                    findings.append(f"venue printed '{ref.venue}', OpenAlex '{venue}'")
-                findings.append(f"DOI {hit['doi']}" if hit.get("doi") else "no DOI in OpenAlex")
-        rows.append(
-            {
-                "ref_id": ref.id,
-                "reference": f"{ref.authors} ({ref.year or 'n.d.'}). {ref.title}. {ref.venue}".strip(),
-                "in_corpus": in_corpus,
-                "openalex": oa,
-                "findings": "; ".join(findings),
-                "reviewer_note": ref.note,
-            }
-        )
-    return pd.DataFrame(rows, columns=cols)
-
-
 # ---------------------------------------------------------------------- findings, appendix
 
 
@@ -270,26 +137,25 @@ def doi_link(doi) -> str:
 
 def compute_findings(
     works: pd.DataFrame,
-    decisions: pd.DataFrame,
+    status: pd.DataFrame,
     codes: pd.DataFrame,
     protocol: Protocol,
     group: str,
     places: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Per theme of ``group``: included works carrying it, share, years, countries named."""
-    if group not in GROUPS:
-        raise ValueError(f"unknown group {group!r}; valid options: {', '.join(GROUPS)}")
-    included = set(included_ids(works, decisions))
+    """Per theme of ``group``: included works carrying it (``codes``: the tags in force),
+    share, years, countries named."""
+    themes = protocol.themes(group)  # raises for an unknown group, naming the valid ones
+    included = set(included_ids(status))
     years = works.set_index("work_id")["publication_year"]
-    cur = current_codes(codes)
-    cur = cur[cur["work_id"].isin(included)]
+    cur = codes[codes["work_id"].isin(included)]
     country = (
         places[places["kind"] == "country"]
         if places is not None
         else pd.DataFrame(columns=["work_id", "place"])
     )
     rows = []
-    for theme in protocol.themes(group):
+    for theme in themes:
         ws = sorted(set(cur.loc[cur["theme_id"] == theme.id, "work_id"]))
         ys = sorted(int(years[w]) for w in ws if pd.notna(years.get(w)))
         span = f"{ys[0]}–{ys[-1]} (median {int(np.median(ys))})" if ys else ""
@@ -314,13 +180,13 @@ def compute_findings(
 
 
 def compute_theme_works(
-    works: pd.DataFrame, decisions: pd.DataFrame, codes: pd.DataFrame, theme_id: str
+    works: pd.DataFrame, status: pd.DataFrame, codes: pd.DataFrame, theme_id: str
 ) -> pd.DataFrame:
-    """Every included work behind a theme: citation, title, DOI link, evidence and field."""
-    included = set(included_ids(works, decisions))
+    """Every included work behind a theme (``codes``: the tags in force): citation, title, DOI
+    link, evidence and field."""
+    included = set(included_ids(status))
     by_id = works.set_index("work_id")
-    cur = current_codes(codes)
-    t = cur[(cur["theme_id"] == theme_id) & cur["work_id"].isin(included)].copy()
+    t = codes[(codes["theme_id"] == theme_id) & codes["work_id"].isin(included)].copy()
     t["_year"] = [by_id.loc[w, "publication_year"] for w in t["work_id"]]
     t = t.sort_values(["_year", "work_id"], ascending=[False, True], na_position="last")
     return pd.DataFrame(
@@ -336,18 +202,14 @@ def compute_theme_works(
     )
 
 
-def compute_appendix(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
-    """Every canonical record with its status, the stage and criterion that decided it, and
-    the decision's reason (duplicates are listed with the work they duplicate)."""
-    status = compute_status(works, decisions).set_index("work_id")
-    current = latest_decisions(decisions)
-    reason = {}
-    for r in current.itertuples(index=False):
-        if r.decision != "include" or r.work_id not in reason:
-            reason[r.work_id] = r.reason
+def compute_appendix(works: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
+    """Every record with its status and the stage, criterion and reason of the decision that
+    set it (duplicates are listed with the work they duplicate)."""
+    state = status.set_index("work_id")
+    state = state.astype(object).where(state.notna(), "")
     rows = []
     for w in works.itertuples(index=False):
-        s = status.loc[w.work_id]
+        s = state.loc[w.work_id]
         rows.append(
             {
                 "work_id": w.work_id,
@@ -355,13 +217,9 @@ def compute_appendix(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFra
                 "title": w.title,
                 "doi": doi_link(w.doi),
                 "status": s["status"],
-                "stage": s["stage"] or "",
-                "criterion": s["criterion_id"] or "",
-                "reason": (
-                    f"duplicate of {w.duplicate_of} ({w.duplicate_rule})"
-                    if pd.notna(w.duplicate_of)
-                    else reason.get(w.work_id) or ""
-                ),
+                "stage": s["stage"],
+                "criterion": s["criterion_id"],
+                "reason": s["reason"],
             }
         )
     order = {"included": 0, "excluded": 1, "not_retrieved": 2, "stopped": 3, "duplicate": 4}
@@ -370,9 +228,9 @@ def compute_appendix(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFra
     return df.sort_values(["_o", "criterion", "citation"]).drop(columns="_o").reset_index(drop=True)
 
 
-def compute_coverage(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+def compute_coverage(works: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
     """Risk-of-bias coverage of the included works: languages, document types, abstracts."""
-    included = set(included_ids(works, decisions))
+    included = set(included_ids(status))
     inc = works[works["work_id"].isin(included)]
     rows = []
     for col, name in (("language", "language"), ("type", "document type")):

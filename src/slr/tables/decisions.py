@@ -13,12 +13,16 @@ import pandas as pd
 
 from slr.errors import SlrError
 from slr.protocol import STAGES, Protocol
-from slr.tables.schema import CODES, conform
+from slr.tables.schema import CODES, STATUS, conform
 
 DECISION_VALUES = ("include", "exclude", "unsure", "not_retrieved", "stopped", "undo")
 # "stopped": not screened because the stopping rule was met (counted apart in PRISMA);
 # "undo": withdraws the same reviewer's last decision on that work and stage
 STAGE_ORDER = STAGES  # automation → title_abstract → eligibility
+STATUSES = (
+    "included", "excluded", "not_retrieved", "stopped", "unsure", "awaiting", "unscreened",
+    "duplicate",
+)  # fmt: skip
 
 
 def check_decisions(decisions: pd.DataFrame, works: pd.DataFrame, protocol: Protocol) -> None:
@@ -83,11 +87,13 @@ def latest_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute_status(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
-    """One row per work: ``work_id, status, stage, criterion_id`` from the current decisions.
+    """The ``status`` table: one row per work, from the current decisions.
 
-    status is one of ``duplicate``, ``unscreened``, ``excluded``, ``stopped`` (excluded by
-    the stopping rule, unscreened), ``not_retrieved``, ``unsure``, ``awaiting`` (included at a
-    stage, next stage not yet decided) or ``included``.
+    ``status`` is one of ``STATUSES``: ``duplicate``, ``unscreened``, ``excluded``, ``stopped``
+    (excluded by the stopping rule, unscreened), ``not_retrieved``, ``unsure``, ``awaiting``
+    (included at a stage, next stage not yet decided) or ``included``. ``stage``,
+    ``criterion_id`` and ``reason`` are those of the decision that set it (for a duplicate,
+    ``reason`` names the work it duplicates and the rule).
     """
     current = latest_decisions(decisions)
     # one pass over the rows (per-work pandas operations made this the slowest step of a
@@ -96,30 +102,31 @@ def compute_status(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame
     for row in current.itertuples(index=False):
         by_work.setdefault(row.work_id, []).append(row)
     rows = []
-    for wid, dup in zip(works["work_id"], works["duplicate_of"], strict=True):
+    columns = ("work_id", "duplicate_of", "duplicate_rule")
+    for wid, dup, rule in zip(*(works[c] for c in columns), strict=True):
         if pd.notna(dup):
-            rows.append((wid, "duplicate", None, None))
+            rows.append((wid, "duplicate", None, None, f"duplicate of {dup} ({rule})"))
             continue
         g = by_work.get(wid)
         if g is None:
-            rows.append((wid, "unscreened", None, None))
+            rows.append((wid, "unscreened", None, None, None))
             continue
-        status, stage, cid = "included", None, None
+        status, deciding = "included", None
         for row in sorted(g, key=lambda r: STAGE_ORDER.index(r.stage)):
-            stage, cid = row.stage, row.criterion_id
+            deciding = row
             if row.decision != "include":
                 status = {"exclude": "excluded"}.get(row.decision, row.decision)
                 break
         else:
-            if stage != STAGE_ORDER[-1]:
+            if deciding.stage != STAGE_ORDER[-1]:
                 status = "awaiting"
-        rows.append((wid, status, stage, cid))
-    return pd.DataFrame(rows, columns=["work_id", "status", "stage", "criterion_id"])
+        rows.append((wid, status, deciding.stage, deciding.criterion_id, deciding.reason))
+    return conform(pd.DataFrame(rows, columns=STATUS.names), STATUS)
 
 
-def included_ids(works: pd.DataFrame, decisions: pd.DataFrame) -> list[str]:
-    """The included studies' work IDs, sorted (a stable order for topic models and exports)."""
-    status = compute_status(works, decisions)
+def included_ids(status: pd.DataFrame) -> list[str]:
+    """The included studies' work IDs (from the ``status`` table), sorted: a stable order for
+    topic models and exports."""
     return sorted(status.loc[status["status"] == "included", "work_id"])
 
 

@@ -21,9 +21,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from slr.errors import SchemaError, SlrError
-from slr.tables.schema import CODES, DECISIONS, PRISMA, SOURCES, WORKS, Contract, conform, validate
+from slr.layout import RunPaths
+from slr.tables.schema import RUN_TABLES, Contract, conform, validate
 
 LIST_SEP = "; "
+RUN_TABLE_NAMES = ", ".join(t.name for t in RUN_TABLES)
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -199,27 +201,37 @@ def append_rows(path: str | Path, rows: pd.DataFrame, contract: Contract) -> Pat
     return write_bytes(path, old + body.encode("utf-8"))
 
 
+def write_run_tables(tables: dict[str, pd.DataFrame], run: RunPaths) -> dict[str, int]:
+    """Write the run tables (:data:`RUN_TABLES`) of ``tables`` into the run folder, each checked
+    against its contract; return each table's row count. A required table that is missing is
+    an error; an optional one (topics) is skipped."""
+    rows = {}
+    for t in RUN_TABLES:
+        if tables.get(t.name) is None:
+            if t.optional:
+                continue
+            raise SchemaError(f"the run has no {t.name} table; it writes {RUN_TABLE_NAMES}")
+        df = conform(tables[t.name], t.contract)
+        if t.parquet:
+            write_table(df, run.table(t.name, ""), t.contract)
+        else:
+            write_csv(df, run.table(t.name, ".csv"), t.contract)
+        rows[t.name] = len(df)
+    return rows
+
+
 def read_run(run_dir: str | Path) -> dict[str, Any]:
-    """The tables and metadata of a run folder, each checked against its contract."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "run.json").is_file():
-        raise SlrError(f"{run_dir}: not a run folder (no run.json)")
-    run = {
-        "meta": read_json(run_dir / "run.json"),
-        "works": read_table(run_dir / "works.parquet", WORKS),
-        "decisions": read_table(run_dir / "decisions.csv", DECISIONS),
-        "codes": read_table(run_dir / "codes.csv", CODES),
-        "prisma": read_table(run_dir / "prisma.csv", PRISMA),
-        "sources": read_table(run_dir / "sources.csv", SOURCES),
-    }
-    manifest = run_dir / "manifest.json"
-    run["manifest"] = read_json(manifest) if manifest.is_file() else None
-    # the topic tables (absent when the run fitted no topics)
-    for name in ("topics", "topic_info", "topic_themes", "topic_stability", "places", "claims",
-                 "references"):  # fmt: skip
-        path = run_dir / f"{name}.csv"
-        run[name] = pd.read_csv(path, keep_default_na=False) if path.is_file() else None
-    return run
+    """The tables (:data:`RUN_TABLES`, each checked against its contract; an optional table the
+    run did not write is ``None``), ``meta`` (run.json) and ``manifest`` of a run folder."""
+    run = RunPaths(Path(run_dir))
+    if not run.run_json.is_file():
+        raise SlrError(f"{run.dir}: not a run folder (no run.json)")
+    out: dict[str, Any] = {"meta": read_json(run.run_json)}
+    for t in RUN_TABLES:
+        path = run.table(t.name, ".parquet" if t.parquet else ".csv")
+        out[t.name] = read_table(path, t.contract) if path.is_file() or not t.optional else None
+    out["manifest"] = read_json(run.manifest) if run.manifest.is_file() else None
+    return out
 
 
 # ---------------------------------------------------------------------- figures

@@ -132,6 +132,10 @@ CODES = Contract(
     ),
 )
 
+CURRENT_CODES = Contract(
+    "current_codes", CODES.columns, key=("work_id", "theme_id")
+)  # the tags in force after people's verdicts: one row per (work, theme)
+
 PRISMA = Contract(
     "prisma",
     (
@@ -157,6 +161,142 @@ SOURCES = Contract(
         Column("note", "str"),
     ),
     key=("source_id",),
+)
+
+
+STATUS = Contract(
+    "status",
+    (
+        Column("work_id", "str", True),
+        Column(
+            "status",
+            "str",
+            True,
+            doc="included, excluded, stopped, not_retrieved, unsure, awaiting, unscreened or "
+            "duplicate (slr.tables.decisions.STATUSES)",
+        ),
+        Column("stage", "str", doc="the stage whose decision set the status"),
+        Column("criterion_id", "str", doc="the criterion of that decision"),
+        Column("reason", "str", doc="that decision's reason, or what the work duplicates"),
+    ),
+    key=("work_id",),
+)
+
+TOPICS = Contract(
+    "topics",
+    (
+        Column("work_id", "str", True),
+        Column("topic", "int", True, doc="-1: an outlier, in no topic"),
+        Column("label", "str", True),
+    ),
+    key=("work_id",),
+)
+
+TOPIC_INFO = Contract(
+    "topic_info",
+    (
+        Column("topic", "int", True),
+        Column("size", "int", True, doc="works in the topic"),
+        Column("words", "str", doc="its top words"),
+        Column("label", "str", True),
+        Column("config", "str", True, doc="pca-kmeans or umap-hdbscan"),
+        Column("seed", "int", True),
+        Column("main_themes", "str", doc="codebook themes on half of its works or more"),
+        Column("candidate_new_theme", "bool", True, doc="no theme on half of its works"),
+    ),
+    key=("topic",),
+)
+
+TOPIC_THEMES = Contract(
+    "topic_themes",
+    (
+        Column("topic", "int", True),
+        Column("theme_id", "str", True),
+        Column("works", "int", True, doc="the topic's works carrying the theme"),
+    ),
+    key=("topic", "theme_id"),
+)
+
+TOPIC_STABILITY = Contract(
+    "topic_stability",
+    (
+        Column("seed", "int", True),
+        Column("topics", "int", True),
+        Column("outliers", "int", True),
+        Column("ari_vs_first", "float", True, doc="adjusted Rand index against the first seed"),
+    ),
+    key=("seed",),
+)
+
+PLACES = Contract(
+    "places",
+    (
+        Column("work_id", "str", True),
+        Column("kind", "str", True, doc="country, or the gazetteer's kind of region"),
+        Column("place", "str", True, doc="a gazetteer name, or 'not stated'"),
+    ),
+    key=("work_id", "kind", "place"),
+)
+
+CLAIMS = Contract(
+    "claims",
+    (
+        Column("claim_id", "str", True),
+        Column("claim", "str", True),
+        Column("status", "str", True, doc="supported, mixed or not found"),
+        Column("needed", "int", True, doc="included works a part needs to count as found"),
+        Column("parts", "str", doc="each part (theme or place) with its number of works"),
+        Column("works", "int", True, doc="included works carrying any part"),
+        Column("evidence", "str", doc="example evidence sentences"),
+    ),
+    key=("claim_id",),
+)
+
+REFERENCES = Contract(
+    "references",
+    (
+        Column("ref_id", "str", True),
+        Column("reference", "str", True, doc="as printed in the seed article"),
+        Column("in_corpus", "str", True, doc="yes (work_id) or no"),
+        Column("openalex", "str", True, doc="the OpenAlex match, or why there is none"),
+        Column("findings", "str"),
+        Column("reviewer_note", "str"),
+    ),
+    key=("ref_id",),
+)
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """A table every run writes (``optional``: only some runs): ``<name>.csv``, and
+    ``<name>.parquet`` too when ``parquet``."""
+
+    contract: Contract
+    parquet: bool = False
+    optional: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.contract.name
+
+
+# The tables of a run folder, in the order the run writes them: one list drives writing
+# (slr.tables.io.write_run_tables), reading (read_run), the manifest and slr diff.
+RUN_TABLES = (
+    RunTable(WORKS, parquet=True),
+    RunTable(DECISIONS),
+    RunTable(CODES),
+    RunTable(STATUS),
+    RunTable(CURRENT_CODES),
+    RunTable(PRISMA),
+    RunTable(SOURCES),
+    RunTable(TOPICS, optional=True),
+    RunTable(TOPIC_INFO, optional=True),
+    RunTable(TOPIC_THEMES, optional=True),
+    RunTable(TOPIC_STABILITY, optional=True),
+    RunTable(PLACES),
+    RunTable(CLAIMS),
+    RunTable(REFERENCES),
 )
 
 
