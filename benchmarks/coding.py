@@ -59,9 +59,7 @@ def _sample_works(protocol, data: Path):
 
 def _terms_only(protocol):
     """The protocol with cues removed (the first tagger: indicator terms only)."""
-    from slr.protocol import Terms
-
-    book = tuple(t.model_copy(update={"cues": Terms()}) for t in protocol.codebook)
+    book = tuple(t.model_copy(update={"cues": {}}) for t in protocol.codebook)
     return protocol.model_copy(update={"codebook": book})
 
 
@@ -152,13 +150,15 @@ def _topics_child(kind: str, data: str) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     from slr.coding import topics
     from slr.embed import embed
+    from slr.protocol import load_protocol
 
     ids, texts = _texts(kind, Path(data))
     t0 = time.perf_counter()
     vectors = embed(texts)
     t_embed = time.perf_counter() - t0
     t1 = time.perf_counter()
-    model = topics.fit_topics(ids, texts, seed=1, embeddings=vectors)
+    stop = load_protocol(PROTOCOL).coding.topic_stop_words  # the review's own stop words
+    model = topics.fit_topics(ids, texts, seed=1, embeddings=vectors, stop_words=stop)
     t_fit = time.perf_counter() - t1
     t2 = time.perf_counter()
     embed(texts)
@@ -166,7 +166,9 @@ def _topics_child(kind: str, data: str) -> None:
     stability = {}
     if kind == "corpus":  # both configurations, 5 seeds each
         for config in ("pca-kmeans", "umap-hdbscan"):
-            s = topics.topic_stability(ids, texts, embeddings=vectors, config=config)
+            s = topics.topic_stability(
+                ids, texts, embeddings=vectors, config=config, stop_words=stop
+            )
             stability[config] = {
                 "ari": [round(x, 3) for x in s["ari_vs_first"]],
                 "topics": [int(x) for x in s["topics"]],
@@ -205,7 +207,8 @@ def _texts(kind: str, data: Path) -> tuple[list[str], list[str]]:
         tables = code_tables(protocol, works, decisions, decided_at=at)
         ids = included_ids(tables["status"])
         by_id = tables["works"].set_index("work_id")
-        return ids, [topics.work_text(by_id.loc[i]) for i in ids]
+        words = protocol.function_words()
+        return ids, [topics.work_text(by_id.loc[i], words) for i in ids]
     csv.field_size_limit(10**9)
     texts: list[str] = []
     for name in SCREENING_SETS:

@@ -50,11 +50,11 @@ display(present.sources_table(run))
 # `figures/prisma.svg` and `.png`).
 
 # %%
-display(present.figure(run_dir, "prisma"))
+display(present.figure(protocol, run_dir, "prisma"))
 display(present.prisma_table(run))
 
 # %% [markdown]
 # ## The records over time
 
 # %%
-display(present.figure(run_dir, "works_per_year"))
+display(present.figure(protocol, run_dir, "works_per_year"))

@@ -38,9 +38,9 @@ run = slr.read_run(run_dir)
 # Included works tagged with each theme; `how` counts the methods behind the tags.
 
 # %%
-for group in ("potential", "challenge", "strategy"):
-    display(Markdown(present.group_heading(protocol, group)))
-    display(present.theme_frequency_table(protocol, run, group))
+for group in protocol.groups:
+    display(Markdown(present.group_heading(protocol, group.id)))
+    display(present.theme_frequency_table(protocol, run, group.id))
 
 # %% [markdown]
 # ## Evidence per theme

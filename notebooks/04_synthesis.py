@@ -36,25 +36,24 @@ run = slr.read_run(run_dir)
 # ## Findings by research question
 
 # %%
-for group in ("potential", "challenge", "strategy"):
-    display(Markdown(present.group_heading(protocol, group)))
-    display(present.findings_table(protocol, run, group))
-    display(HTML(present.theme_works_html(protocol, run, group)))
+for group in protocol.groups:
+    display(Markdown(present.group_heading(protocol, group.id)))
+    display(present.findings_table(protocol, run, group.id))
+    display(HTML(present.theme_works_html(protocol, run, group.id)))
 
 # %% [markdown]
 # ## Themes over time and together
 
 # %%
-display(present.figure(run_dir, "themes_over_time"))
-display(present.figure(run_dir, "themes"))
+display(present.figure(protocol, run_dir, "themes_over_time"))
+display(present.figure(protocol, run_dir, "themes"))
 
 # %% [markdown]
 # ## Where the studies took place
-# Countries and Indonesian provinces named in the included works' titles, keywords and
-# abstracts (a named province counts for Indonesia).
 
 # %%
-display(present.figure(run_dir, "places"))
+display(Markdown(present.places_markdown(protocol)))
+display(present.figure(protocol, run_dir, "places"))
 
 # %% [markdown]
 # ## The seed article's claims, checked against the corpus

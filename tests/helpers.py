@@ -31,6 +31,13 @@ review:
   title: Mini review of village enterprise
   version: 0.1.0
   questions: {RQ1: "Potentials?", RQ2: "Challenges?", RQ3: "Strategies?"}
+languages:
+  en: {name: English, function_words: [the, and, of, in, is, for, with]}
+  id: {name: Indonesian, function_words: [yang, dan, di, dengan, untuk, ini, dalam]}
+groups:
+  - {id: potential, label: potentials, question: RQ1, colour: "#2a9d8f"}
+  - {id: challenge, label: challenges, question: RQ2, colour: "#e76f51", cues: near_problem}
+  - {id: strategy, label: strategies, question: RQ3, colour: "#264653"}
 sources:
   - id: oa
     type: openalex
@@ -90,6 +97,8 @@ def make_protocol(folder, *, review_id: str = "h", **openalex_source) -> Protoco
             "title": "t",
             "questions": {"RQ1": "a", "RQ2": "b", "RQ3": "c"},
         },
+        "languages": {"en": {"name": "English"}},
+        "groups": [{"id": "potential", "label": "potentials", "question": "RQ1"}],
         "sources": [{"id": "oa", "type": "openalex", **openalex_source}],
         "criteria": [{"id": "IC1", "label": "x"}],
         "codebook": [

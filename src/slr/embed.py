@@ -16,6 +16,7 @@ from slr.errors import SlrError
 from slr.layout import embedding_file
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_LANGUAGE = "en"  # the language the model was trained on: only its sentences are embedded
 INSTALL_HINT = "pip install 'slr[embeddings]' (torch==2.13.0 first, for the CPU build)"
 _MODEL = None
 

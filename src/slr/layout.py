@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from slr.protocol import Protocol
+if TYPE_CHECKING:  # the protocol reads its included files through project_root
+    from slr.protocol import Protocol
 
 PROTOCOLS = "protocols"
 CORPUS = "corpus"

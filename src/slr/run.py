@@ -146,7 +146,7 @@ def compute_synthesis(
     """Places named by the included works, the seed article's claims checked, its references
     audited (against OpenAlex too when `slr audit-references` saved a lookup)."""
     works, status = tables["works"], tables["status"]
-    where = places_table(works, included_ids(status))
+    where = places_table(works, included_ids(status), protocol.places)
     lookup = ReviewPaths.of(protocol).reference_lookup
     online = io.read_json(lookup)["results"] if lookup.is_file() else None
     return {
@@ -320,10 +320,12 @@ def write_exports(works: pd.DataFrame, included: list[str], run: RunPaths) -> No
 
 
 def input_files(protocol: Protocol, specs: list[SourceSpec]) -> list[Path]:
-    """Every file a run reads: the protocol, each source's files, enrichment files, the logs
-    of people's screening decisions and coding verdicts (those that exist)."""
+    """Every file a run reads: the protocol and the files it includes, each source's files,
+    enrichment files, the logs of people's screening decisions and coding verdicts (those
+    that exist)."""
     paths = ReviewPaths.of(protocol)
     found: list[Path] = [Path(protocol.path)] if protocol.path else []
+    found.extend(protocol.includes)
     for spec in specs:
         for p in (spec.path, spec.enrich_from):
             if p is None or not Path(p).exists():

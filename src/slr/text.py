@@ -1,9 +1,10 @@
-"""Pure text helpers shared by screening and coding: term patterns and sentence splitting."""
+"""Pure text helpers shared by screening and coding: term patterns, sentences, and which
+language a sentence is in."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,8 +14,8 @@ class Term:
     """A protocol term compiled for matching.
 
     Case-insensitive; matched at word starts; a trailing ``*`` matches any word ending; the
-    words of a phrase match across any spacing or hyphens (``micro enterprise`` matches
-    ``micro-enterprise`` and ``micro  enterprise``).
+    words of a phrase match across any spacing or hyphens (``self help`` matches ``self-help``
+    and ``self  help``).
     """
 
     text: str
@@ -61,3 +62,16 @@ def split_sentences(text: str | None) -> list[str]:
         return []
     parts = _SENTENCE_END.split(text.strip())
     return [p.strip() for p in parts if p and p.strip()]
+
+
+def sentence_language(text: str, function_words: Mapping[str, frozenset[str]]) -> str:
+    """The language (a key of ``function_words``) whose function words ``text`` uses most;
+    ``?`` when none leads (a tie, or no function word at all)."""
+    words = re.findall(r"[a-z]+", text.lower())
+    counts = sorted(
+        ((sum(w in vocab for w in words), code) for code, vocab in function_words.items()),
+        reverse=True,
+    )
+    if not counts or (len(counts) > 1 and counts[0][0] == counts[1][0]):
+        return "?"
+    return counts[0][1] if counts[0][0] > 0 or len(counts) == 1 else "?"

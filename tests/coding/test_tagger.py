@@ -70,10 +70,10 @@ import pytest  # noqa: E402
 
 from slr.coding.evaluate import evaluate_codes  # noqa: E402
 from slr.coding.panel import verdict_rows  # noqa: E402
-from slr.coding.tagger import sentence_language  # noqa: E402
 from slr.errors import SlrError  # noqa: E402
 from slr.layout import ReviewPaths  # noqa: E402
 from slr.tables.decisions import current_codes  # noqa: E402
+from slr.text import sentence_language  # noqa: E402
 
 
 def _codes_with(embedder=None, threshold=None, **rec):
@@ -164,8 +164,11 @@ def test_indonesian_sentences_are_never_embedded():
     )
     embedded = [t for call in emb.calls for t in call]
     assert not any("Masyarakat" in t for t in embedded)
-    assert sentence_language("Masyarakat membentuk kelompok untuk mengolah gula aren.") == "id"
-    assert sentence_language("The villagers formed a group.") == "en"
+    words = PROTOCOL.function_words()
+    assert (
+        sentence_language("Masyarakat membentuk kelompok untuk mengolah gula aren.", words) == "id"
+    )
+    assert sentence_language("The villagers formed a group.", words) == "en"
 
 
 def test_semantic_method_with_the_packaged_model():

@@ -91,10 +91,12 @@ def test_work_text_prefers_the_english_version_and_falls_back_to_keywords():
         "abstract_alt": "This study examines the role of the cooperative in the village economy.",
         "keywords": ["koperasi"],
     }
-    assert work_text(bilingual).startswith("The role of cooperatives in the village. This study")
-    assert work_text({"title": "Arisan", "abstract": None, "keywords": ["savings", "women"]}) == (
-        "Arisan. savings; women"
+    words = {"en": frozenset({"the", "of", "in", "this"}), "id": frozenset({"ini", "di", "yang"})}
+    assert work_text(bilingual, words).startswith(
+        "The role of cooperatives in the village. This study"
     )
+    no_abstract = {"title": "Arisan", "abstract": None, "keywords": ["savings", "women"]}
+    assert work_text(no_abstract, words) == "Arisan. savings; women"
 
 
 def test_bad_input_and_missing_dependency(monkeypatch):

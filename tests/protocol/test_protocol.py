@@ -10,7 +10,9 @@ DEFAULT = ROOT / "protocols" / "rural-community-business.yaml"
 
 
 def _default_data() -> dict:
-    return yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+    data = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+    data["places"] = str(ROOT / data["places"])  # resolved without the protocol's own path
+    return data
 
 
 def test_default_protocol_loads_with_questions_criteria_and_codebook():
@@ -18,10 +20,19 @@ def test_default_protocol_loads_with_questions_criteria_and_codebook():
     assert p.review.id == "rural-community-business"
     assert set(p.review.questions) == {"RQ1", "RQ2", "RQ3"}
     assert {c.id for c in p.criteria} >= {"IC1", "IC2", "IC3", "IC4", "EC1", "EC2"}
-    groups = {t.group for t in p.codebook}
-    assert groups == {"potential", "challenge", "strategy"}
+    assert [(g.id, g.question) for g in p.groups] == [
+        ("potential", "RQ1"),
+        ("challenge", "RQ2"),
+        ("strategy", "RQ3"),
+    ]
+    assert {t.group for t in p.codebook} == {"potential", "challenge", "strategy"}
     # every theme carries English and Indonesian indicator terms
-    assert all(t.terms.en and t.terms.id for t in p.codebook)
+    assert set(p.languages) == {"en", "id"}
+    assert all(t.terms.get("en") and t.terms.get("id") for t in p.codebook)
+    # the review's words are data: problem and method words, the gazetteer (an included file)
+    assert "kendala*" in p.coding.problem_terms["id"] and "wawancara" in p.coding.method_terms["id"]
+    assert "Yogyakarta" in p.places.regions and p.places.region_country == "Indonesia"
+    assert p.includes == (ROOT / "protocols" / "places" / "indonesia.yaml",)
     labels = " ".join(t.label.lower() for t in p.codebook)
     for theme in ("social capital", "gotong royong", "cooperatives", "bumdes", "microfinance",
                   "digital literacy", "access to capital", "women and youth", "external aid",
@@ -34,9 +45,18 @@ def test_default_protocol_loads_with_questions_criteria_and_codebook():
 
 def test_hash_ignores_comments_and_layout_but_not_content(tmp_path):
     p = load_protocol(DEFAULT)
-    copy = tmp_path / "copy.yaml"
+    copy = tmp_path / "protocols" / "copy.yaml"
+    (tmp_path / "protocols" / "places").mkdir(parents=True)
     copy.write_text("# a comment\n" + DEFAULT.read_text(encoding="utf-8"), encoding="utf-8")
+    gazetteer = tmp_path / "protocols" / "places" / "indonesia.yaml"
+    gazetteer.write_bytes((ROOT / "protocols" / "places" / "indonesia.yaml").read_bytes())
     assert load_protocol(copy).hash == p.hash
+    # an included file is part of the protocol: its content is in the hash
+    gazetteer.write_text(gazetteer.read_text(encoding="utf-8") + "  Atlantis: [atlantis]\n")
+    assert load_protocol(copy).hash != p.hash
+    gazetteer.unlink()
+    with pytest.raises(ProtocolError, match="places: file not found: .*indonesia.yaml"):
+        load_protocol(copy)
     data = _default_data()
     data["criteria"][0]["rule"]["min"] = 2001
     changed = parse_protocol(data)
@@ -107,7 +127,15 @@ def test_bad_ids_group_and_duplicates_are_reported():
     data["codebook"][0]["group"] = "potentials"
     with pytest.raises(
         ProtocolError,
-        match="codebook\\[0\\].group: 'potentials' is not valid; valid options: 'potential', 'challenge' or 'strategy'",
+        match="codebook\\[0\\] \\(P01\\).group: unknown group\\(s\\) potentials; valid options: "
+        "potential, challenge, strategy",
+    ):
+        parse_protocol(data)
+    data = _default_data()
+    data["codebook"][0]["terms"]["es"] = ["capital social"]
+    with pytest.raises(
+        ProtocolError,
+        match="codebook\\[0\\] \\(P01\\).terms: unknown language\\(s\\) es; valid options: en, id",
     ):
         parse_protocol(data)
     data = _default_data()
@@ -125,8 +153,15 @@ def test_unknown_source_type_and_question_reference():
     ):
         parse_protocol(data)
     data = _default_data()
-    data["review"]["groups"]["strategy"] = "RQ7"
-    with pytest.raises(ProtocolError, match="names question 'RQ7'.*valid options: RQ1, RQ2, RQ3"):
+    data["groups"][2]["question"] = "RQ7"
+    with pytest.raises(
+        ProtocolError,
+        match="groups\\[2\\].question: unknown question\\(s\\) RQ7; valid options: RQ1, RQ2, RQ3",
+    ):
+        parse_protocol(data)
+    data = _default_data()
+    data["seed_article"]["claims"][0]["places"] = ["Atlantis"]
+    with pytest.raises(ProtocolError, match="SC1: unknown place\\(s\\) Atlantis; valid options:"):
         parse_protocol(data)
 
 

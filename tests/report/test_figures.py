@@ -1,8 +1,10 @@
 """Figures drawn from the run's tables, and the places named in a work's text."""
 
 import pandas as pd
+from helpers import ROOT
 
 from slr.cli import main
+from slr.protocol import load_protocol
 from slr.report.places import find_places, places_table
 from slr.tables.io import read_run
 
@@ -25,17 +27,20 @@ def test_the_run_draws_every_figure_from_its_tables(mini_project):
     assert 'alt="PRISMA 2020 flow diagram' in html and "data:image/svg+xml;base64," in html
 
 
-def test_places_are_found_in_either_language_and_imply_indonesia():
+def test_places_are_found_in_either_language_and_imply_the_regions_country():
+    gazetteer = load_protocol(ROOT / "protocols" / "rural-community-business.yaml").places
     w = {"title": "Koperasi wanita di Kabupaten Sleman", "abstract": "A case in rural Kenya.",
          "keywords": ["Lombok"]}  # fmt: skip
-    found = find_places(w)
-    assert found["provinces"] == ["Yogyakarta", "West Nusa Tenggara"]
+    found = find_places(w, gazetteer)
+    assert found["regions"] == ["Yogyakarta", "West Nusa Tenggara"]
     assert found["countries"][0] == "Indonesia" and "Kenya" in found["countries"]
-    assert find_places({"title": "Rumah makan Padang dan batu bata"}) == {
+    assert find_places({"title": "Rumah makan Padang dan batu bata"}, gazetteer) == {
         "countries": [],
-        "provinces": [],
+        "regions": [],
     }  # fmt: skip  (a cuisine and "stone", not places)
     works = pd.DataFrame([{"work_id": "a", **w}, {"work_id": "b", "title": "No place here"}])
-    t = places_table(works, ["a", "b"])
+    t = places_table(works, ["a", "b"], gazetteer)
     assert t[t["work_id"] == "b"]["place"].tolist() == ["not stated"]
     assert set(t[t["work_id"] == "a"]["kind"]) == {"country", "province"}
+    # without a gazetteer every work's place is "not stated"
+    assert set(places_table(works, ["a", "b"], None)["place"]) == {"not stated"}

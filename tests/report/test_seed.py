@@ -19,6 +19,11 @@ from slr.report.seed import compute_claim_check, compute_reference_audit
 from slr.tables.decisions import compute_status
 
 SEED = """
+places:
+  countries: {Indonesia: [indonesia]}
+  regions: {Bali: [bali]}
+  region_kind: province
+  region_country: Indonesia
 seed_article:
   citation: Someone (2025)
   min_works: 2

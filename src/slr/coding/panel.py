@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ipywidgets as w
 import numpy as np
 import pandas as pd
 
@@ -113,7 +114,6 @@ class CodingSession:
 
 def build_coding_panel(session: CodingSession):
     """ipywidgets: pick a tag, read its evidence, confirm or reject it (with a note)."""
-    import ipywidgets as w
 
     def options():
         t = session.tags()

@@ -5,19 +5,24 @@ sentence or keyword), the field it came from (title, keywords, abstract, title_a
 abstract_alt) and the method that produced it:
 
 ``terms``
-    a theme's indicator term (English or Indonesian) occurs in the work's text.
+    a theme's indicator term (in any of the protocol's languages) occurs in the work's text.
 ``cue+problem``
-    a *cue* (a broad word such as "management" or "pemasaran") occurs in a sentence that also
-    names a problem ("lack of", "limited", "kurang", "kendala" …); used for challenges.
+    a *cue* (a broad word such as "management") occurs within a few words of a problem word
+    (``coding.problem_terms``: "lack of", "limited" …); for groups whose cues are
+    ``near_problem``.
 ``cue+semantic``
-    a cue occurs in an English sentence whose embedding (the packaged all-MiniLM-L6-v2) is
-    at least ``protocol.coding.threshold`` similar to the theme's definition or examples.
+    a cue occurs in a sentence of the model's language whose embedding (the packaged
+    all-MiniLM-L6-v2) is at least ``coding.threshold`` similar to the theme's definition or
+    examples.
 ``cue+title``
-    a cue occurs in the title or a keyword (the work is *about* it), in any language.
+    a cue occurs in the title or a keyword (the work is *about* it), in any language; for
+    groups whose cues are ``in_title``.
 
-all-MiniLM-L6-v2 is an English model: Indonesian sentences are never embedded. They are coded
-by the Indonesian terms and problem words, and by the English title or abstract when the record
-carries both languages (``title_alt``/``abstract_alt``).
+Sentences about the study's method (``coding.method_terms``) are never evidence. all-MiniLM-L6-v2
+is an English model: a sentence is embedded only when its function words
+(``languages.<code>.function_words``) say it is English. Others are coded by their terms and
+problem words, and by the English title or abstract when the record carries both languages
+(``title_alt``/``abstract_alt``).
 
 Tags are rows (``slr.tables.schema.CODES``), appended like decisions. A person's verdict on a tag
 (confirm, reject, or a tag the machine missed) is a new row (:func:`verdict_rows`);
@@ -26,140 +31,20 @@ Tags are rows (``slr.tables.schema.CODES``), appended like decisions. A person's
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from slr.clock import now_utc
-from slr.embed import embed
-from slr.protocol import Protocol, Terms, Theme
+from slr.embed import MODEL_LANGUAGE, embed
+from slr.protocol import Protocol, Theme, all_terms
 from slr.tables.schema import CODES, as_list, conform, is_missing
-from slr.text import compile_terms, find_terms, split_sentences
+from slr.text import compile_terms, find_terms, sentence_language, split_sentences
 
 # where evidence is looked for, most telling first
 CODE_FIELDS = ("title", "keywords", "abstract", "title_alt", "abstract_alt")
-
-# Words that make a sentence about a problem (a challenge's context).
-PROBLEM_TERMS = Terms(
-    en=(
-        "lack*",
-        "limited",
-        "limitation*",
-        "weak*",
-        "poor*",
-        "low",
-        "lower",
-        "problem*",
-        "obstacle*",
-        "constraint*",
-        "barrier*",
-        "challenge*",
-        "difficult*",
-        "struggl*",
-        "hinder*",
-        "hamper*",
-        "impede*",
-        "insufficient",
-        "inadequate",
-        "absence",
-        "absent",
-        "unable",
-        "fail*",
-        "vulnerab*",
-        "ineffective",
-        "scarce",
-        "scarcity",
-        "shortage*",
-        "slow",
-        "not yet",
-        "without",
-        "need to improve",
-    ),
-    id=(
-        "kurang*",
-        "lemah*",
-        "rendah*",
-        "terbatas*",
-        "keterbatasan",
-        "kendala*",
-        "masalah",
-        "permasalahan",
-        "hambatan",
-        "penghambat",
-        "menghambat",
-        "belum",
-        "kesulitan",
-        "sulit",
-        "minim*",
-        "tantangan",
-        "tidak ada",
-        "tidak efektif",
-        "tidak berjalan",
-        "gagal",
-        "kegagalan",
-        "persoalan",
-        "macet",
-        "kemacetan",
-    ),
-)
-
-# Words that make an abstract sentence about the study's method or informants ("we
-# interviewed village heads"): such sentences are not evidence of a theme.
-METHOD_TERMS = Terms(
-    en=(
-        "interview*",
-        "respondent*",
-        "informant*",
-        "questionnaire*",
-        "sample size",
-        "sampling",
-        "purposive",
-        "data were collected",
-        "data was collected",
-        "data collection",
-        "focus group*",
-        "fgd",
-        "participants were",
-        "surveyed",
-    ),
-    id=(
-        "wawancara",
-        "informan",
-        "responden",
-        "kuesioner",
-        "angket",
-        "sampel",
-        "purposive",
-        "pengumpulan data",
-        "teknik pengambilan",
-        "subjek penelitian",
-        "subject penelitian",
-        "narasumber",
-        "observasi",
-    ),
-)
-
-_EN_WORDS = frozenset(
-    "the and of to in is for with this that by on are as be was were from which an it its "
-    "their these those has have study results".split()
-)
-_ID_WORDS = frozenset(
-    "yang dan di dengan untuk ini dalam pada dari adalah oleh ke tidak dapat juga atau karena "
-    "sebagai masyarakat desa usaha penelitian hasil bahwa akan telah".split()
-)
-
-
-def sentence_language(text: str) -> str:
-    """``en``, ``id`` or ``?`` by common function words (enough to route a sentence)."""
-    words = re.findall(r"[a-z]+", text.lower())
-    en = sum(w in _EN_WORDS for w in words)
-    id_ = sum(w in _ID_WORDS for w in words)
-    if en == id_:
-        return "?"
-    return "en" if en > id_ else "id"
 
 
 @dataclass(frozen=True)
@@ -171,14 +56,15 @@ class Span:
     lang: str
 
 
-def work_spans(work: pd.Series | dict) -> list[Span]:
-    """The title, each keyword and each abstract sentence of ``work``, in ``CODE_FIELDS`` order."""
+def work_spans(work: pd.Series | dict, function_words: Mapping[str, frozenset[str]]) -> list[Span]:
+    """The title, each keyword and each abstract sentence of ``work``, in ``CODE_FIELDS`` order,
+    each with its language (by ``function_words``, :func:`slr.text.sentence_language`)."""
     spans: list[Span] = []
     for field in CODE_FIELDS:
         value = work.get(field) if isinstance(work, dict) else work[field]
         if field == "keywords":
             for kw in as_list(value):
-                spans.append(Span(field, kw, sentence_language(kw)))
+                spans.append(Span(field, kw, sentence_language(kw, function_words)))
             continue
         if is_missing(value):
             continue
@@ -186,18 +72,19 @@ def work_spans(work: pd.Series | dict) -> list[Span]:
         if not text:
             continue
         parts = split_sentences(text) if field.startswith("abstract") else [text]
-        spans.extend(Span(field, p, sentence_language(p)) for p in parts)
+        spans.extend(Span(field, p, sentence_language(p, function_words)) for p in parts)
     return spans
 
 
 class _Matcher:
-    """One theme's compiled terms, cues and exclusions."""
+    """One theme's compiled terms, cues and exclusions, and where its cues count."""
 
-    def __init__(self, theme: Theme, problems, methods=()):
+    def __init__(self, theme: Theme, cue_rule: str, problems, methods=()):
         self.theme = theme
+        self.cue_rule = cue_rule
         self.methods = methods
-        self.terms = compile_terms((*theme.terms.en, *theme.terms.id))
-        self.cues = compile_terms((*theme.cues.en, *theme.cues.id))
+        self.terms = compile_terms(all_terms(theme.terms))
+        self.cues = compile_terms(all_terms(theme.cues))
         self.excluded = compile_terms(theme.exclude_terms)
         self.problems = problems
 
@@ -214,7 +101,7 @@ class _Matcher:
                 continue
             cues = [t.text for t, _ in find_terms(self.cues, span.text)]
             if cues:
-                problem = self.theme.group == "challenge" and _near(
+                problem = self.cue_rule == "near_problem" and _near(
                     self.cues, self.problems, span.text
                 )
                 out.append({"span": i, "kind": "cue", "terms": cues, "problem": problem})
@@ -279,14 +166,17 @@ def code_works(
     threshold = settings.threshold if threshold is None else threshold
     coded_at = coded_at or now_utc()
     subset = works if work_ids is None else works[works["work_id"].isin(set(work_ids))]
-    problems = compile_terms((*PROBLEM_TERMS.en, *PROBLEM_TERMS.id))
-    methods = compile_terms((*METHOD_TERMS.en, *METHOD_TERMS.id))
-    matchers = [_Matcher(t, problems, methods) for t in protocol.codebook]
+    problems = compile_terms(all_terms(settings.problem_terms))
+    methods = compile_terms(all_terms(settings.method_terms))
+    matchers = [
+        _Matcher(t, protocol.group(t.group).cues, problems, methods) for t in protocol.codebook
+    ]
+    words = protocol.function_words()
 
     found: list[tuple[str, list[Span], _Matcher, list[dict]]] = []
     to_embed: dict[str, None] = {}
     for _, work in subset.iterrows():
-        spans = work_spans(work)
+        spans = work_spans(work, words)
         for m in matchers:
             cands = m.candidates(spans)
             if not cands:
@@ -294,7 +184,7 @@ def code_works(
             found.append((work["work_id"], spans, m, cands))
             if semantic and not any(c["kind"] == "terms" for c in cands):
                 for c in cands:
-                    if spans[c["span"]].lang == "en":
+                    if spans[c["span"]].lang == MODEL_LANGUAGE:
                         to_embed[spans[c["span"]].text] = None
     scores: dict[str, dict[str, float]] = {}
     if semantic and to_embed:
@@ -331,11 +221,11 @@ def _decide(work_id, spans, m: _Matcher, cands, scores, threshold) -> dict | Non
     for c in cands:
         span = spans[c["span"]]
         sim = scores.get(span.text)
-        if theme.group == "challenge" and c["problem"]:
+        if m.cue_rule == "near_problem" and c["problem"]:
             accepted.append((1, sim or 0.0, c, "cue+problem"))
         elif sim is not None and sim >= threshold:
             accepted.append((2, sim, c, "cue+semantic"))
-        elif theme.group != "challenge" and span.field in ("title", "keywords", "title_alt"):
+        elif m.cue_rule == "in_title" and span.field in ("title", "keywords", "title_alt"):
             accepted.append((0, sim or 0.0, c, "cue+title"))
     if not accepted:
         return None

@@ -22,42 +22,33 @@ carry no theme are candidates for new themes.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+from sklearn.metrics import adjusted_rand_score
 
-from slr.coding.tagger import sentence_language
-from slr.embed import embed
+from slr.embed import MODEL_LANGUAGE, embed
 from slr.errors import SlrError
 from slr.protocol import Protocol
 from slr.tables.schema import TOPIC_INFO, is_missing
+from slr.text import sentence_language
 
 INSTALL_HINT = "pip install 'slr[topics]' (install torch==2.13.0 first, for the CPU build)"
 SMALL_CORPUS = 200  # documents; below it, the pca-kmeans configuration (measured: more stable)
 TOP_WORDS = 8
 
-# Indonesian function words (and the corpus' boilerplate) kept out of topic words, with
-# scikit-learn's English list.
-INDONESIAN_STOP_WORDS = (
-    "yang dan di dengan untuk ini dalam pada dari adalah oleh ke tidak dapat juga atau karena "
-    "sebagai akan telah bahwa itu agar serta secara ada lebih tersebut bagi para antara maka "
-    "hal dilakukan melalui sudah masih belum namun yaitu yakni sehingga terhadap menjadi "
-    "kami kita mereka dia ia saat setiap baik tahun bisa harus sangat banyak hanya pun juga "
-    "penelitian hasil menunjukkan menggunakan metode data kegiatan studi kasus"
-).split()
-CORPUS_STOP_WORDS = (
-    "study research results paper based using used analysis data method methods approach "
-    "findings show shows showed results abstract article journal aims aim purpose"
-).split()
 
-
-def work_text(work: pd.Series | dict) -> str:
+def work_text(work: pd.Series | dict, function_words: Mapping[str, frozenset[str]]) -> str:
     """Title + abstract when there is an abstract, else title + keywords.
 
-    Where a record carries both languages, the English title and abstract are used (the
-    embedding model is English; otherwise works split into topics by language).
+    Where a record carries two languages, the title and abstract in the embedding model's
+    language are used (by ``function_words``; otherwise works split into topics by language).
     """
     get = work.get
 
@@ -67,7 +58,12 @@ def work_text(work: pd.Series | dict) -> str:
         return str(v).strip()
 
     def english_first(a: str, b: str) -> str:
-        if a and b and sentence_language(a) != "en" and sentence_language(b) == "en":
+        if (
+            a
+            and b
+            and sentence_language(a, function_words) != MODEL_LANGUAGE
+            and sentence_language(b, function_words) == MODEL_LANGUAGE
+        ):
             return b
         return a or b
 
@@ -100,10 +96,9 @@ def _require():
         raise SlrError(f"topics need {e.name}: {INSTALL_HINT}") from e
 
 
-def _stop_words() -> list[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return sorted(set(ENGLISH_STOP_WORDS) | set(INDONESIAN_STOP_WORDS) | set(CORPUS_STOP_WORDS))
+def _stop_words(extra: Iterable[str]) -> list[str]:
+    """English stop words and ``extra`` (the protocol's ``coding.topic_stop_words``)."""
+    return sorted(set(ENGLISH_STOP_WORDS) | set(extra))
 
 
 def fit_topics(
@@ -114,11 +109,11 @@ def fit_topics(
     embeddings: np.ndarray | None = None,
     embedder: Callable[[list[str]], np.ndarray] | None = None,
     config: str | None = None,
+    stop_words: Iterable[str] = (),
 ) -> TopicModel:
     """Fit BERTopic on ``texts`` (one per work). ``config``: ``umap-hdbscan``, ``pca-kmeans``
-    or None (chosen by corpus size). Embeddings are computed (cached) unless given."""
-    import time
-
+    or None (chosen by corpus size). Embeddings are computed (cached) unless given. Topic words
+    leave out English stop words and ``stop_words``."""
     if len(work_ids) != len(texts):
         raise SlrError(f"{len(work_ids)} work IDs but {len(texts)} texts")
     n = len(texts)
@@ -131,7 +126,6 @@ def fit_topics(
         )
     _require()
     from bertopic import BERTopic
-    from sklearn.feature_extraction.text import CountVectorizer
 
     if embeddings is None:
         embeddings = (embedder or embed)(list(texts))
@@ -149,16 +143,13 @@ def fit_topics(
             prediction_data=True,
         )
     else:
-        from sklearn.cluster import KMeans
-        from sklearn.decomposition import PCA
-
         dim = PCA(n_components=min(5, n - 1), random_state=seed)
         k = max(2, min(n // 2, round((n / 2) ** 0.5)))
         cluster = KMeans(n_clusters=k, n_init=10, random_state=seed)
     # BERTopic fits the vectorizer on one document per topic: min_df must stay 1, or the words
     # that set a topic apart (found in that topic only) are dropped
     vectorizer = CountVectorizer(
-        stop_words=_stop_words(),
+        stop_words=_stop_words(stop_words),
         ngram_range=(1, 2),
         min_df=1,
         token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
@@ -208,14 +199,13 @@ def topic_stability(
     embeddings: np.ndarray | None = None,
     config: str | None = None,
     first: TopicModel | None = None,
+    stop_words: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Refit with each seed; adjusted Rand index of each seed's topics against the first's.
 
     ``first``: the model already fitted with ``seeds[0]`` (its configuration is used), so it is
     not fitted again.
     """
-    from sklearn.metrics import adjusted_rand_score
-
     if first is not None:
         if first.seed != seeds[0]:
             raise SlrError(f"the first model was fitted with seed {first.seed}, not {seeds[0]}")
@@ -224,7 +214,9 @@ def topic_stability(
         embeddings = embed(list(texts))
     fits = [first] if first is not None else []
     fits += [
-        fit_topics(work_ids, texts, seed=s, embeddings=embeddings, config=config)
+        fit_topics(
+            work_ids, texts, seed=s, embeddings=embeddings, config=config, stop_words=stop_words
+        )
         for s in seeds[len(fits) :]
     ]
     base = fits[0].assignments["topic"].to_numpy()
@@ -277,14 +269,21 @@ def compute_topics(
     if len(included) < 4:
         return {}
     by_id = works.set_index("work_id")
-    texts = [work_text(by_id.loc[i]) for i in included]
+    words = protocol.function_words()
+    texts = [work_text(by_id.loc[i], words) for i in included]
+    stop_words = protocol.coding.topic_stop_words
     vectors = embed(texts)
     seed = protocol.topics_seed
-    model = fit_topics(included, texts, seed=seed, embeddings=vectors)
+    model = fit_topics(included, texts, seed=seed, embeddings=vectors, stop_words=stop_words)
     assignments = model.assignments.merge(model.topics[["topic", "label"]], on="topic")
     cross, described = topic_theme_table(model, codes, [t.id for t in protocol.codebook])
     stability = topic_stability(
-        included, texts, seeds=[seed + k for k in range(5)], embeddings=vectors, first=model
+        included,
+        texts,
+        seeds=[seed + k for k in range(5)],
+        embeddings=vectors,
+        first=model,
+        stop_words=stop_words,
     )
     info = described.assign(config=model.config, seed=seed)[TOPIC_INFO.names]
     return {

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from slr.ingest.normalise import normalise_title
 
@@ -130,8 +131,6 @@ def _numbers(title: str) -> frozenset[str]:
 
 def same_text(a: str, b: str) -> bool:
     """Two abstracts that are the same text, give or take formatting or a truncation."""
-    from rapidfuzz import fuzz
-
     if fuzz.ratio(a, b) >= 85:
         return True
     short, long = sorted((a, b), key=len)
@@ -246,8 +245,6 @@ def _link_by_key(
 
 
 def _fuzzy_pairs(recs: list[_Rec], min_score: int) -> Iterable[tuple[int, int]]:
-    from rapidfuzz import fuzz, process
-
     idx = [r.i for r in recs if len(r.title) >= 20]
     titles = [recs[i].title for i in idx]
     if len(titles) < 2:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pandas as pd
+from pyalex.api import invert_abstract as _invert
 
 from slr.ingest.sources import RawRecord, SourceFile
 from slr.tables.schema import WORKS, conform
@@ -98,7 +100,6 @@ def invert_abstract(index: dict[str, list[int]] | None) -> str | None:
     """Rebuild an abstract from OpenAlex's ``abstract_inverted_index`` (pyalex's helper)."""
     if not index:
         return None
-    from pyalex.api import invert_abstract as _invert
 
     return clean_str(_invert(index))
 
@@ -117,7 +118,8 @@ TYPE_ALIASES: dict[str, str] = {
     "retraction": "retraction", "other": "other", "standard": "other",
     "peer-review": "other", "libguides": "other", "supplementary-materials": "other",
     "grant": "other", "reference-entry": "other",
-    # rural-corpus document types
+    # document types of journal websites (e.g. community service reports, a genre of
+    # Indonesian university journals)
     "community-service-report": "report",
     # RIS type codes
     "jour": "article", "ejour": "article", "mgzn": "article", "inpr": "article",
@@ -340,7 +342,8 @@ def from_asreview_csv(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_records_jsonl(rec: dict[str, Any]) -> dict[str, Any]:
-    """slr's own record format (the rural corpus's fields; see corpus/README.md)."""
+    """slr's own record format (one JSON object per line with the works' fields; see
+    corpus/README.md)."""
     if str(rec.get("id", "")).startswith("https://openalex.org/W"):
         return from_openalex(rec)
     return {
@@ -452,8 +455,6 @@ def assign_work_ids(works: pd.DataFrame) -> pd.DataFrame:
 def enrich_from(works: pd.DataFrame, full: pd.DataFrame, *, fields: Iterable[str]) -> pd.DataFrame:
     """Fill ``fields`` of ``works`` from ``full`` (the same records with more fields), matched on
     URL, else DOI, else normalised title. Filled values are recorded in ``filled_from``."""
-    import json
-
     keys = {}
     for _, r in full.iterrows():
         for k in (r["url"], r["doi"]):

@@ -23,6 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bibtexparser
+import rispy
+from bibtexparser.middlewares import LatexDecodingMiddleware
+
 from slr.errors import SourceError
 from slr.protocol import SOURCE_FORMATS as FORMATS
 
@@ -143,8 +147,6 @@ def read_ris(path: Path) -> list[RawRecord]:
     rispy silently drops a last record without ``ER`` and text outside records; here either is an
     error naming the line (record counters such as ``1.`` between records are allowed). Repeated single-value tags keep their first value (rispy's default).
     """
-    import rispy
-
     text = _read_text(path)
     lines = text.split("\n")
     starts: list[int] = []
@@ -198,9 +200,6 @@ def _plain(entry: dict[str, Any]) -> dict[str, Any]:
 
 def read_bibtex(path: Path) -> list[RawRecord]:
     """BibTeX via bibtexparser 2; a block it cannot parse is an error naming its line."""
-    import bibtexparser
-    from bibtexparser.middlewares import LatexDecodingMiddleware
-
     text = _read_text(path)
     library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
     if library.failed_blocks:

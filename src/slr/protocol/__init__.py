@@ -1,10 +1,10 @@
 """The protocol: one YAML file that is everything about one review, validated on load into
-frozen objects (:mod:`slr.protocol.model`) by :func:`load_protocol`."""
+frozen objects by :func:`load_protocol`."""
 
+from slr.protocol.codebook import CUE_RULES, Coding, Group, Language, Terms, Theme, all_terms
 from slr.protocol.load import load_protocol, parse_protocol
 from slr.protocol.model import (
     FILE_FORMATS,
-    GROUPS,
     PRISMA_GROUPS,
     SCREENING_MODELS,
     SOURCE_FORMATS,
@@ -13,7 +13,6 @@ from slr.protocol.model import (
     WORK_TYPES,
     Claim,
     CodebookRule,
-    Coding,
     Criterion,
     FileSource,
     LanguageRule,
@@ -24,16 +23,15 @@ from slr.protocol.model import (
     Review,
     Screening,
     SeedArticle,
-    Terms,
-    Theme,
     TopicRule,
     TypeRule,
     YearRule,
 )
+from slr.protocol.places import Gazetteer
 
 __all__ = [
+    "CUE_RULES",
     "FILE_FORMATS",
-    "GROUPS",
     "PRISMA_GROUPS",
     "SCREENING_MODELS",
     "SOURCE_FORMATS",
@@ -45,6 +43,9 @@ __all__ = [
     "Coding",
     "Criterion",
     "FileSource",
+    "Gazetteer",
+    "Group",
+    "Language",
     "LanguageRule",
     "OpenAlexSource",
     "Protocol",
@@ -58,6 +59,7 @@ __all__ = [
     "TopicRule",
     "TypeRule",
     "YearRule",
+    "all_terms",
     "load_protocol",
     "parse_protocol",
 ]

@@ -10,10 +10,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from slr.errors import ProtocolError
+from slr.layout import project_root
+from slr.protocol.base import CRITERION_ID, SLUG, THEME_ID
 from slr.protocol.model import (
-    CRITERION_ID,
-    SLUG,
-    THEME_ID,
     CodebookRule,
     FileSource,
     LanguageRule,
@@ -24,6 +23,9 @@ from slr.protocol.model import (
     TypeRule,
     YearRule,
 )
+
+# parts of the protocol that may be given as the name of a YAML file holding them
+INCLUDABLE = ("places",)
 
 
 def load_protocol(path: str | Path) -> Protocol:
@@ -38,34 +40,59 @@ def load_protocol(path: str | Path) -> Protocol:
     path = Path(path)
     if not path.is_file():
         raise ProtocolError(f"protocol file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    return parse_protocol(_read_yaml(path), path=path)
+
+
+def _read_yaml(path: Path) -> Any:
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ProtocolError(f"{path}:{where}: not valid YAML: {problem}") from e
-    return parse_protocol(data, path=path)
 
 
 def parse_protocol(data: Any, *, path: Path | None = None) -> Protocol:
-    """Validate an already-parsed protocol mapping (see :func:`load_protocol`)."""
+    """Validate an already-parsed protocol mapping (see :func:`load_protocol`).
+
+    A part given as a file name (``places: protocols/places/<country>.yaml``, relative to the
+    project folder) is read from that file; the protocol's hash covers its content.
+    """
     where = str(path) if path else "protocol"
     if not isinstance(data, dict):
         raise ProtocolError(
             f"{where}: expected a mapping with keys {', '.join(_keys(Protocol))}, "
             f"got {type(data).__name__}"
         )
+    data, includes = _include_files(data, path)
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as e:
         raise ProtocolError(f"{where}: " + "; ".join(_describe(err) for err in e.errors())) from e
-    return protocol.model_copy(update={"path": path.resolve() if path else None})
+    return protocol.model_copy(
+        update={"path": path.resolve() if path else None, "includes": tuple(includes)}
+    )
+
+
+def _include_files(data: dict, path: Path | None) -> tuple[dict, list[Path]]:
+    """``data`` with each part given as a file name replaced by that file's content."""
+    includes = []
+    for key in INCLUDABLE:
+        name = data.get(key)
+        if not isinstance(name, str):
+            continue
+        file = Path(name).expanduser()
+        file = file if file.is_absolute() else project_root(path) / file
+        if not file.is_file():
+            raise ProtocolError(f"{path or 'protocol'}: {key}: file not found: {file}")
+        data = {**data, key: _read_yaml(file)}
+        includes.append(file.resolve())
+    return data, includes
 
 
 def _keys(model: type[BaseModel]) -> list[str]:
-    return [k for k in model.model_fields if k != "path"]
+    return [k for k, f in model.model_fields.items() if not f.exclude]
 
 
 _UNION_MODELS: dict[str, dict[str, type[BaseModel]]] = {

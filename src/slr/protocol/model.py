@@ -1,7 +1,9 @@
-"""The protocol's parts as frozen, validated objects (pydantic models).
+"""The protocol as frozen, validated objects (pydantic models).
 
-The protocol is data: questions, sources, criteria, codebook and seeds. Its hash
-(:attr:`Protocol.hash`) goes into every output. :mod:`slr.protocol.load` reads it from YAML.
+The protocol is data, everything about one review: questions, languages, sources, criteria,
+the codebook and its groups, the words the tagger reads, the gazetteer, the seed article and the
+seeds. Its hash (:attr:`Protocol.hash`) goes into every output. :mod:`slr.protocol.load` reads
+it from YAML.
 """
 
 from __future__ import annotations
@@ -11,15 +13,13 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from slr.errors import ProtocolError
+from slr.protocol.base import CRITERION_ID, LANGUAGE, SLUG, Frozen, check_unique
+from slr.protocol.codebook import Coding, Group, Language, Theme
+from slr.protocol.places import Gazetteer
 
-CRITERION_ID = r"^(IC|EC)[1-9][0-9]*$"
-THEME_ID = r"^[A-Z][A-Z0-9]{0,3}[0-9]{2}$"
-SLUG = r"^[a-z0-9][a-z0-9-]*$"
-
-GROUPS = ("potential", "challenge", "strategy")
 STAGES = ("automation", "title_abstract", "eligibility")
 PRISMA_GROUPS = ("databases", "registers", "websites", "organisations", "citations", "other")
 # The file formats slr reads (slr.ingest.sources has a reader for each).
@@ -76,32 +76,15 @@ DEFAULT_SELECT = (
 )
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Review(_Frozen):
+class Review(Frozen):
     id: Annotated[str, Field(pattern=SLUG)]
     title: str
     version: str = "1.0.0"
     description: str = ""
     questions: dict[str, str]
-    groups: dict[Literal["potential", "challenge", "strategy"], str] = Field(
-        default_factory=lambda: {"potential": "RQ1", "challenge": "RQ2", "strategy": "RQ3"}
-    )
-
-    @model_validator(mode="after")
-    def _groups_name_questions(self) -> Review:
-        for group, rq in self.groups.items():
-            if rq not in self.questions:
-                raise ValueError(
-                    f"groups.{group} names question {rq!r}, which is not one of the "
-                    f"questions; valid options: {', '.join(self.questions)}"
-                )
-        return self
 
 
-class OpenAlexSource(_Frozen):
+class OpenAlexSource(Frozen):
     id: Annotated[str, Field(pattern=SLUG)]
     type: Literal["openalex"]
     description: str = ""
@@ -118,7 +101,7 @@ class OpenAlexSource(_Frozen):
         return self
 
 
-class FileSource(_Frozen):
+class FileSource(Frozen):
     """A file of records. ``per_query``: the file lists each work once with the queries that
     found it (``found_by``); identification counts one record per query hit, and the repeats
     are then marked as duplicates like any others."""
@@ -136,27 +119,27 @@ class FileSource(_Frozen):
 Source = Annotated[OpenAlexSource | FileSource, Field(discriminator="type")]
 
 
-class YearRule(_Frozen):
+class YearRule(Frozen):
     kind: Literal["year"]
     min: int | None = None
     max: int | None = None
 
 
-class LanguageRule(_Frozen):
+class LanguageRule(Frozen):
     kind: Literal["language"]
     allowed: tuple[str, ...]
 
 
-class TypeRule(_Frozen):
+class TypeRule(Frozen):
     kind: Literal["type"]
     excluded: tuple[Literal[WORK_TYPES], ...]  # type: ignore[valid-type]
 
 
-class RetractedRule(_Frozen):
+class RetractedRule(Frozen):
     kind: Literal["retracted"]
 
 
-class TopicRule(_Frozen):
+class TopicRule(Frozen):
     """A boolean term query: at least one term of *every* block must occur in ``fields``."""
 
     kind: Literal["topic"]
@@ -174,7 +157,7 @@ class TopicRule(_Frozen):
         return v
 
 
-class CodebookRule(_Frozen):
+class CodebookRule(Frozen):
     """Eligible when the work's text carries evidence for at least ``min_themes`` themes."""
 
     kind: Literal["codebook"]
@@ -187,7 +170,7 @@ Rule = Annotated[
 ]
 
 
-class Criterion(_Frozen):
+class Criterion(Frozen):
     id: Annotated[str, Field(pattern=CRITERION_ID)]
     label: str
     description: str = ""
@@ -200,34 +183,10 @@ class Criterion(_Frozen):
         return "inclusion" if self.id.startswith("IC") else "exclusion"
 
 
-class Terms(_Frozen):
-    en: tuple[str, ...] = ()
-    id: tuple[str, ...] = ()
-
-
-class Theme(_Frozen):
-    id: Annotated[str, Field(pattern=THEME_ID)]
-    group: Literal[GROUPS]  # type: ignore[valid-type]
-    label: str
-    definition: str
-    terms: Terms
-    # broad words that tag only in context: a challenge needs a problem word in the same
-    # sentence; other groups need the sentence to be semantically close to the theme
-    cues: Terms = Terms()
-    examples: tuple[str, ...] = ()  # English sentences the semantic method compares against
-    exclude_terms: tuple[str, ...] = ()
-
-    @model_validator(mode="after")
-    def _has_terms(self) -> Theme:
-        if not self.terms.en and not self.terms.id:
-            raise ValueError(f"theme {self.id} needs English or Indonesian indicator terms")
-        return self
-
-
 SCREENING_MODELS = ("slr", "elas-u4", "logistic", "nb", "minilm")
 
 
-class Screening(_Frozen):
+class Screening(Frozen):
     reviewer: str = "slr-rules"
     automate: tuple[str, ...] | None = None
     model: Literal[SCREENING_MODELS] = "slr"  # type: ignore[valid-type]
@@ -235,27 +194,16 @@ class Screening(_Frozen):
     confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
 
 
-class Coding(_Frozen):
-    coder: str = "slr-codebook"
-    semantic: bool = True  # MiniLM sentence similarity (needs slr[embeddings])
-    # cosine similarity at which a sentence counts as about a theme; calibrated on the
-    # review's validation sample (``make bench-coding`` reports it cross-validated)
-    threshold: Annotated[float, Field(gt=0, lt=1)] = 0.45
-    topics: bool = True  # BERTopic on the included works (needs slr[topics])
-    topics_seed: int | None = None  # default: the protocol's seed
-    validation: str | None = None  # the coded validation sample (CSV), relative to the project
-
-
-class Claim(_Frozen):
+class Claim(Frozen):
     """A claim of the article under review, checked against the coded corpus."""
 
     id: Annotated[str, Field(pattern=r"^SC[0-9]+$")]
     text: str
     themes: tuple[str, ...] = ()  # codebook themes that carry the claim (each a part)
-    places: tuple[str, ...] = ()  # places the claim names (slr.report.places names)
+    places: tuple[str, ...] = ()  # places the claim names (names in the protocol's gazetteer)
 
 
-class Reference(_Frozen):
+class Reference(Frozen):
     """An entry of the article's bibliography, as printed."""
 
     id: str
@@ -267,7 +215,7 @@ class Reference(_Frozen):
     note: str = ""  # a reviewer's note (not a check slr ran)
 
 
-class SeedArticle(_Frozen):
+class SeedArticle(Frozen):
     """The article a review redoes: its claims and its bibliography, as data."""
 
     citation: str
@@ -279,34 +227,46 @@ class SeedArticle(_Frozen):
     references: tuple[Reference, ...] = ()
 
 
-class Protocol(_Frozen):
+class Protocol(Frozen):
     review: Review
+    languages: dict[Annotated[str, Field(pattern=LANGUAGE)], Language]
+    groups: tuple[Group, ...]
     sources: tuple[Source, ...]
     criteria: tuple[Criterion, ...]
     screening: Screening = Screening()
     coding: Coding = Coding()
     codebook: tuple[Theme, ...]
+    # the gazetteer: inline, or the path of a YAML file (relative to the project) read on load
+    places: Gazetteer | None = None
     seed_article: SeedArticle | None = None
     seed: int = 42
 
-    # set by load_protocol, not by the YAML
+    # set by load_protocol, not by the YAML: the protocol's file and the files it included
     path: Path | None = Field(default=None, exclude=True)
+    includes: tuple[Path, ...] = Field(default=(), exclude=True)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Protocol:
-        _unique("sources", [s.id for s in self.sources])
-        _unique("criteria", [c.id for c in self.criteria])
-        _unique("codebook", [t.id for t in self.codebook])
+        check_unique("sources", [s.id for s in self.sources])
+        check_unique("criteria", [c.id for c in self.criteria])
+        check_unique("codebook", [t.id for t in self.codebook])
+        check_unique("groups", [g.id for g in self.groups])
+        for i, g in enumerate(self.groups):
+            _known(f"groups[{i}].question", [g.question], self.review.questions, "question")
+        groups = [g.id for g in self.groups]
+        for i, t in enumerate(self.codebook):
+            _known(f"codebook[{i}] ({t.id}).group", [t.group], groups, "group")
+            _known(f"codebook[{i}] ({t.id}).terms", t.terms, self.languages, "language")
+            _known(f"codebook[{i}] ({t.id}).cues", t.cues, self.languages, "language")
+        for field in ("problem_terms", "method_terms"):
+            _known(f"coding.{field}", getattr(self.coding, field), self.languages, "language")
         if self.seed_article is not None:
-            themes = {t.id for t in self.codebook}
-            _unique("seed_article.claims", [c.id for c in self.seed_article.claims])
+            themes = sorted(t.id for t in self.codebook)
+            check_unique("seed_article.claims", [c.id for c in self.seed_article.claims])
+            places = sorted(self.places.names) if self.places else []
             for c in self.seed_article.claims:
-                bad = [t for t in c.themes if t not in themes]
-                if bad:
-                    raise ValueError(
-                        f"seed_article.claims {c.id}: unknown theme(s) {', '.join(bad)}; "
-                        f"valid options: {', '.join(sorted(themes))}"
-                    )
+                _known(f"seed_article.claims {c.id}", c.themes, themes, "theme")
+                _known(f"seed_article.claims {c.id}", c.places, places, "place")
         known = {c.id: c for c in self.criteria}
         for i, cid in enumerate(self.screening.automate or ()):
             if cid not in known:
@@ -355,17 +315,30 @@ class Protocol(_Frozen):
             f"{', '.join(c.id for c in self.criteria)}"
         )
 
+    def group(self, group_id: str) -> Group:
+        for g in self.groups:
+            if g.id == group_id:
+                return g
+        raise ProtocolError(
+            f"unknown theme group {group_id!r}; valid options: "
+            f"{', '.join(g.id for g in self.groups)}"
+        )
+
     def themes(self, group: str | None = None) -> list[Theme]:
-        if group is not None and group not in GROUPS:
-            raise ProtocolError(
-                f"unknown theme group {group!r}; valid options: {', '.join(GROUPS)}"
-            )
+        if group is not None:
+            self.group(group)  # raises, naming the valid groups
         return [t for t in self.codebook if group is None or t.group == group]
 
+    def function_words(self) -> dict[str, frozenset[str]]:
+        """Each language's function words (to tell which language a sentence is in)."""
+        return {code: frozenset(lang.function_words) for code, lang in self.languages.items()}
 
-def _unique(field: str, ids: list[str]) -> None:
-    seen: set[str] = set()
-    for i, x in enumerate(ids):
-        if x in seen:
-            raise ValueError(f"{field}[{i}]: id {x!r} is used twice; ids must be unique")
-        seen.add(x)
+
+def _known(field: str, used, valid, what: str) -> None:
+    """Raise naming ``field`` when it uses a ``what`` that is not in ``valid``."""
+    bad = [x for x in used if x not in valid]
+    if bad:
+        raise ValueError(
+            f"{field}: unknown {what}(s) {', '.join(map(str, bad))}; valid options: "
+            f"{', '.join(map(str, valid)) or 'none'}"
+        )

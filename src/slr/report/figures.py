@@ -12,15 +12,17 @@ import textwrap
 from collections import Counter
 from itertools import combinations
 
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch, Patch
 
 from slr.layout import RunPaths
-from slr.protocol import Protocol
+from slr.protocol import Gazetteer, Protocol
 from slr.tables.decisions import included_ids
 from slr.tables.io import save_figure
 
-GROUP_COLOURS = {"potential": "#2a9d8f", "challenge": "#e76f51", "strategy": "#264653"}
 GREY = "#8d99ae"
 STYLE = {
     "font.size": 9,
@@ -36,15 +38,10 @@ STYLE = {
 }
 
 
-def _figure(w: float, h: float):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(STYLE)
-    fig = plt.figure(figsize=(w, h))
-    return fig
+def _figure(w: float, h: float) -> Figure:
+    """A figure in the report's style (matplotlib's object interface: no pyplot, no backend)."""
+    matplotlib.rcParams.update(STYLE)
+    return Figure(figsize=(w, h))
 
 
 def _n(prisma: pd.DataFrame, box: str) -> int:
@@ -60,8 +57,6 @@ def _sub(prisma: pd.DataFrame, prefix: str) -> list[tuple[str, int]]:
 def prisma_flow(prisma: pd.DataFrame):
     """The PRISMA 2020 flow diagram (new review, databases/registers and other sources merged
     in one identification box), every number from ``prisma.csv``."""
-    from matplotlib.patches import FancyBboxPatch
-
     fig = _figure(10, 9.2)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 100)
@@ -225,20 +220,21 @@ def themes_over_time(
     im = ax.imshow(mat, aspect="auto", cmap="Blues", vmin=0, vmax=max(0.5, mat.max()))
     ax.set_yticks(range(len(themes)), [f"{t.id} {t.label[:42]}" for t in themes], fontsize=7.5)
     for tick, t in zip(ax.get_yticklabels(), themes, strict=True):
-        tick.set_color(GROUP_COLOURS.get(t.group, "#333"))
+        tick.set_color(protocol.group(t.group).colour)
     ax.set_xticks(range(len(cols)), [f"{c}\n(n={per_col[c]})" for c in cols], fontsize=7)
     ax.set_title("Themes over time: share of the year's included works")
     fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
     return fig
 
 
-def places_chart(places: pd.DataFrame):
-    """Ranked bars: countries named by the included works, and Indonesian provinces."""
-    fig = _figure(9, 4.2)
-    for k, (kind, title) in enumerate(
-        (("country", "Countries"), ("province", "Indonesian provinces"))
-    ):
-        ax = fig.add_subplot(1, 2, k + 1)
+def places_chart(places: pd.DataFrame, gazetteer: Gazetteer | None):
+    """Ranked bars: countries named by the included works, and the gazetteer's regions."""
+    panels = [("country", "Countries")]
+    if gazetteer is not None and gazetteer.regions:
+        panels.append((gazetteer.region_kind, gazetteer.region_label))
+    fig = _figure(4.5 * len(panels), 4.2)
+    for k, (kind, title) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), k + 1)
         counts = places[places["kind"] == kind].groupby("place")["work_id"].nunique()
         counts = counts.sort_values(ascending=True).tail(15)
         colours = [GREY if p == "not stated" else "#457b9d" for p in counts.index]
@@ -290,7 +286,7 @@ def theme_network(
             [x],
             [y],
             s=60 + 900 * n / biggest,
-            color=GROUP_COLOURS.get(t.group, GREY),
+            color=protocol.group(t.group).colour,
             zorder=2,
             edgecolors="white",
         )
@@ -302,9 +298,15 @@ def theme_network(
             va="center",
             fontsize=7,
         )
+    ax.legend(
+        handles=[Patch(color=g.colour, label=g.label) for g in protocol.groups],
+        loc="lower left",
+        frameon=False,
+        fontsize=8,
+    )
     fig.suptitle(
         f"Theme co-occurrence: edges where ≥ {min_works} included works carry both "
-        "(green potentials, red challenges, dark strategies)",
+        "(colour: the theme's group)",
         fontsize=9,
         x=0.02,
         ha="left",
@@ -337,7 +339,7 @@ def write_figures(protocol: Protocol, tables: dict[str, pd.DataFrame], run: RunP
         themes_over_time(protocol, tables["current_codes"], tables["works"], included),
         run.figure("themes_over_time"),
     )
-    save_figure(places_chart(tables["places"]), run.figure("places"))
+    save_figure(places_chart(tables["places"], protocol.places), run.figure("places"))
     save_figure(theme_network(protocol, tables["current_codes"], included), run.figure("themes"))
     if tables.get("topic_info") is not None:
         save_figure(topic_sizes(tables["topic_info"]), run.figure("topic_sizes"))

@@ -12,6 +12,12 @@ import os
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+import jupytext
+import nbformat
+import papermill as pm
+from nbconvert import HTMLExporter
 
 from slr.errors import RunError
 from slr.layout import RunPaths, notebooks_dir
@@ -38,9 +44,6 @@ def execute_notebook(
     Raises :class:`RunError` naming the notebook and the failing cell; the executed notebook,
     with the error in it, is still written to ``output``.
     """
-    import jupytext
-    import papermill as pm
-
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -79,8 +82,6 @@ _VOLATILE = ("start_time", "end_time", "duration", "input_path", "output_path")
 def strip_volatile(path: Path) -> Path:
     """Remove execution times and paths from an executed notebook (the run's manifest holds
     the times), so two runs of the same inputs write identical notebooks."""
-    import nbformat
-
     nb = nbformat.read(path, as_version=4)
     for key in _VOLATILE:
         nb.metadata.get("papermill", {}).pop(key, None)
@@ -99,9 +100,6 @@ def strip_volatile(path: Path) -> Path:
 
 def render_html(notebook: Path, output: Path, *, show_code: bool = False) -> Path:
     """Render an executed notebook to one self-contained HTML file (code hidden by default)."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
     nb = nbformat.read(notebook, as_version=4)
     exporter = HTMLExporter(
         exclude_input=not show_code,
@@ -116,10 +114,6 @@ def render_html(notebook: Path, output: Path, *, show_code: bool = False) -> Pat
 def combine_notebooks(parts: list[Path], output: Path, *, title: str) -> Path:
     """One notebook from executed ones, in order, with a table of contents (links to every
     first- and second-level heading) and without their parameter cells."""
-    from urllib.parse import quote
-
-    import nbformat
-
     toc, cells = [], []
     for part in parts:
         nb = nbformat.read(part, as_version=4)

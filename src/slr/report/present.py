@@ -6,11 +6,17 @@ a Markdown string or a styled table; nothing here computes a number the tables d
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from IPython.display import HTML, Markdown
 from pandas.io.formats.style import Styler
 
+from slr.layout import RunPaths
 from slr.protocol import FileSource, OpenAlexSource, Protocol
 from slr.report import seed, synthesis
 
@@ -25,8 +31,6 @@ _TABLE_STYLE = [
 def _style(df: pd.DataFrame, *, index: bool = False) -> Styler:
     """A left-aligned table; its HTML id comes from its content (pandas would draw a random
     one), so a rerun renders the same page."""
-    import hashlib
-
     digest = hashlib.sha256(df.to_csv().encode("utf-8")).hexdigest()[:10]
     style = df.style.set_uuid(digest).set_table_styles(_TABLE_STYLE)
     return style if index else style.hide(axis="index")
@@ -72,9 +76,8 @@ def criteria_table(protocol: Protocol, run: Run) -> Styler:
 
 
 def group_heading(protocol: Protocol, group: str) -> str:
-    rq = protocol.review.groups.get(group, "")
-    question = protocol.review.questions.get(rq, "")
-    return f"### {rq}: {group}s\n\n{question}"
+    g = protocol.group(group)
+    return f"### {g.question}: {g.label}\n\n{protocol.review.questions[g.question]}"
 
 
 def coverage_table(run: Run) -> Styler:
@@ -183,29 +186,45 @@ FIGURE_TEXT = {
     "works_per_year": "Records identified and studies included per publication year",
     "themes_over_time": "Share of each year's included works carrying each codebook theme",
     "themes": "Network of codebook themes that occur together in included works",
-    "places": "Countries and Indonesian provinces named by the included works",
     "topic_sizes": "Number of included works per BERTopic topic",
 }
 
 
-def figure(run_dir, name: str):
+def figure(protocol: Protocol, run_dir, name: str):
     """A run's figure (``figures/<name>.svg``) embedded in the page as an image with its
     alternative text (the HTML report stays one self-contained file)."""
-    import base64
-    from pathlib import Path
-
-    from IPython.display import HTML, Markdown
-
-    path = Path(run_dir) / "figures" / f"{name}.svg"
+    run = RunPaths(Path(run_dir))
+    path = run.figure(name).with_suffix(".svg")
     if not path.is_file():
         return Markdown(f"*No figure `{name}` in this run.*")
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    alt = FIGURE_TEXT.get(name, name)
+    alt = places_caption(protocol) if name == "places" else FIGURE_TEXT.get(name, name)
     return HTML(
         f'<figure style="margin:0"><img alt="{alt}" style="max-width:100%" '
         f'src="data:image/svg+xml;base64,{data}"/><figcaption><i>{alt}</i> '
-        f"(<code>figures/{name}.svg</code>, <code>.png</code>)</figcaption></figure>"
+        f"(<code>{run.shown_figure(name)}</code>, <code>.png</code>)</figcaption></figure>"
     )
+
+
+def places_caption(protocol: Protocol) -> str:
+    g = protocol.places
+    regions = f" and {g.region_label}" if g is not None and g.regions else ""
+    return f"Countries{regions} named by the included works"
+
+
+def places_markdown(protocol: Protocol) -> str:
+    """What the places figure counts, from the protocol's gazetteer."""
+    g = protocol.places
+    if g is None:
+        return "The protocol has no gazetteer: no places are counted."
+    text = (
+        f"{places_caption(protocol)} in their titles, keywords and abstracts "
+        f"({len(g.countries)} countries{f', {len(g.regions)} {g.region_label}' if g.regions else ''} "
+        "in the protocol's gazetteer)"
+    )
+    if g.regions and g.region_country:
+        text += f"; a named {g.region_kind} counts for {g.region_country}"
+    return text + "."
 
 
 # ---------------------------------------------------------------------- methods
@@ -254,8 +273,10 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
         f"Müller-Hansen (recall target {sc.recall_target:.0%}, confidence {sc.confidence:.0%}); "
         f"records excluded by the stopping rule: {counts.get('stopped', 0)}.",
         "", "### Coding and topics", "",
-        f"Codebook of {len(protocol.codebook)} themes (potentials, challenges, strategies), "
-        "tagged from English and Indonesian indicator terms, context-checked cues and MiniLM "
+        f"Codebook of {len(protocol.codebook)} themes "
+        f"({', '.join(g.label for g in protocol.groups)}), tagged from "
+        f"{' and '.join(lang.name for lang in protocol.languages.values())} indicator terms, "
+        "context-checked cues and MiniLM "
         f"sentence similarity (threshold {protocol.coding.threshold}); each tag keeps its "
         "evidence sentence. The tagger is measured against a coded validation sample "
         "(`make bench-coding`). Topics: BERTopic on the included works, seed "
@@ -281,7 +302,6 @@ def findings_table(protocol: Protocol, run: Run, group: str) -> Styler:
 def theme_works_html(protocol: Protocol, run: Run, group: str) -> str:
     """Per theme of ``group``, a folded list of the works behind it: citation with DOI link,
     and the evidence sentence."""
-    import html
 
     blocks = []
     for theme in protocol.themes(group):

@@ -32,6 +32,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import eigh
+from scipy.stats import rankdata
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
 
 from slr.embed import embed
 from slr.errors import SlrError
@@ -55,8 +63,6 @@ EXACT_LSA_MAX = 6000  # records; the Gram matrix is n × n
 
 def tfidf_features(texts: Sequence[str]) -> sp.csr_matrix:
     """TF-IDF of word uni- and bigrams (sublinear tf, max_df 0.95), fitted on all records."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=0.95)
     try:
         return vec.fit_transform(texts).tocsr()
@@ -75,19 +81,13 @@ def lsa_features(
     of n-gram columns). Above it, scikit-learn's randomized truncated SVD, seeded with ``seed``
     (approximate in the last directions: in the benchmark its rankings moved with the seed).
     """
-    from sklearn.preprocessing import normalize
-
     n = words.shape[0]
     k = max(1, min(dimensions, n - 1, words.shape[1] - 1))
     if n <= EXACT_LSA_MAX:
-        from scipy.linalg import eigh
-
         gram = (words @ words.T).toarray()
         values, vectors = eigh(gram, subset_by_index=[n - k, n - 1])
         coords = vectors[:, ::-1] * np.sqrt(np.clip(values[::-1], 0, None))
     else:
-        from sklearn.decomposition import TruncatedSVD
-
         coords = TruncatedSVD(k, random_state=seed).fit_transform(words)
     return normalize(coords)
 
@@ -101,8 +101,6 @@ def class_weights(y: np.ndarray, ratio: float) -> np.ndarray:
 
 
 def _rank01(scores: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
     return rankdata(scores) / len(scores)
 
 
@@ -169,14 +167,9 @@ class Ranker:
 
 def _classifier(kind: str, seed: int):
     if kind == "svm":
-        from sklearn.svm import LinearSVC
-
         return LinearSVC(C=0.11, loss="squared_hinge", random_state=seed)
     if kind == "logistic":
-        from sklearn.linear_model import LogisticRegression
-
         return LogisticRegression(C=10, solver="liblinear", random_state=seed)
-    from sklearn.naive_bayes import MultinomialNB
 
     return MultinomialNB(alpha=3.822)
 

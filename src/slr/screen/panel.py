@@ -18,8 +18,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import ipywidgets as w
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from slr.clock import now_utc
 from slr.errors import SlrError
@@ -124,8 +126,6 @@ class ScreeningSession:
         return [self.works["work_id"].iloc[i] for i in order]
 
     def _scores(self, current: pd.DataFrame) -> np.ndarray:
-        from scipy.stats import rankdata
-
         prior = rankdata(self.prior) / len(self.prior)
         labelled = current[current["decision"].isin(["include", "exclude"])]
         labelled = labelled[labelled["work_id"].isin(self.index)]
@@ -273,8 +273,6 @@ def highlight(text: str, terms: list[str]) -> str:
 
 def build_panel(session: ScreeningSession):
     """The ipywidgets screening panel for ``session`` (buttons call the session's methods)."""
-    import ipywidgets as w
-
     card = w.HTML()
     status = w.HTML()
     note = w.Text(placeholder="note (optional)", layout=w.Layout(width="60%"))

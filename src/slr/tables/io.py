@@ -238,22 +238,14 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
 
 
 def save_figure(fig, stem: str | Path) -> tuple[Path, Path]:
-    """Write ``fig`` as ``<stem>.svg`` and ``<stem>.png`` (150 dpi), atomically and without
-    timestamps (reruns write identical bytes); the figure is closed."""
-    import matplotlib.pyplot as plt
-
+    """Write a matplotlib figure as ``<stem>.svg`` and ``<stem>.png`` (150 dpi), atomically and
+    without timestamps (reruns write identical bytes)."""
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
     svg, png = stem.with_suffix(".svg"), stem.with_suffix(".png")
-    try:
-        with atomic_path(svg) as tmp:
-            fig.savefig(
-                tmp, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight"
-            )
-        with atomic_path(png) as tmp:
-            fig.savefig(
-                tmp, format="png", dpi=150, metadata={"Software": None}, bbox_inches="tight"
-            )
-    finally:
-        plt.close(fig)
+    with atomic_path(svg) as tmp:
+        fig.savefig(
+            tmp, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight"
+        )
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, format="png", dpi=150, metadata={"Software": None}, bbox_inches="tight")
     return svg, png
