@@ -29,6 +29,7 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks tools notebooks
 	$(BIN)/ruff format --check src tests benchmarks tools notebooks
+	$(BIN)/lint-imports  # the layers: base ← tables ← ingest ← screen | coding ← report ← run ← cli
 
 bench: bench-dedup bench-harvest bench-screening bench-coding
 

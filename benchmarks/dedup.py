@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from slr.ingest.dedupe import duplicate_pairs, mark_duplicates, same_text
-from slr.ingest.normalise import assign_work_ids, normalise_source, normalise_title
+from slr.ingest.dedupe import duplicate_pairs, mark_duplicates
+from slr.ingest.fields import normalise_title
+from slr.ingest.match import same_text
+from slr.ingest.normalise import assign_work_ids, normalise_source
 from slr.ingest.sources import read_source
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import FIXTURES, MINI_PROTOCOL, shared  # noqa: E402
+from helpers import shared, write_mini_project  # noqa: E402
 
 
 @pytest.fixture
@@ -26,13 +25,7 @@ def works_351() -> list[dict]:
 @pytest.fixture
 def mini_project(tmp_path: Path) -> Path:
     """A tiny review project (protocol + RIS/BibTeX/CSV sources written for these tests)."""
-    (tmp_path / "protocols").mkdir()
-    (tmp_path / "protocols" / "mini.yaml").write_text(MINI_PROTOCOL, encoding="utf-8")
-    corpus = tmp_path / "corpus" / "mini"
-    corpus.mkdir(parents=True)
-    for name in ("records.ris", "records.bib", "records.csv"):
-        shutil.copy(FIXTURES / "mini" / name, corpus / name)
-    return tmp_path
+    return write_mini_project(tmp_path)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ works tables and protocols built from dicts."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,8 @@ import pytest
 
 from slr.ingest.normalise import assign_work_ids
 from slr.protocol import Protocol, parse_protocol
-from slr.tables.schema import WORKS, conform
+from slr.tables.contracts import WORKS
+from slr.tables.schema import conform
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -113,3 +115,60 @@ def make_protocol(folder, *, review_id: str = "h", **openalex_source) -> Protoco
     }
     (folder / "protocols").mkdir(exist_ok=True)
     return parse_protocol(data, path=folder / "protocols" / f"{review_id}.yaml")
+
+
+# the mini review's seed article (claims, references) and its gazetteer
+SEED_ARTICLE = """
+places:
+  countries: {Indonesia: [indonesia]}
+  regions: {Bali: [bali]}
+  region_kind: province
+  region_country: Indonesia
+seed_article:
+  citation: Someone (2025)
+  min_works: 2
+  min_share: 0.25
+  claims:
+    - {id: SC1, text: "Cooperatives and training both matter.", themes: [S01, S02]}
+    - {id: SC2, text: "Social capital matters.", themes: [P01]}
+    - {id: SC3, text: "Access to capital is central.", themes: [C01]}
+    - {id: SC4, text: "Best practice in Bali.", places: [Bali]}
+  references:
+    - {id: R1, authors: "Chambers, R.", year: 1994, title: "Participatory Rural Appraisal (PRA): Analysis of Experience", venue: World Development}
+    - {id: R2, authors: World Bank, year: 2019, title: "Localizing Development: Does Participation Work?", venue: World Bank}
+    - {id: R3, authors: "Nobody, A.", year: 2021, title: A Study That Does Not Exist, venue: Nowhere}
+"""
+
+
+def write_mini_project(folder: Path, *, seed_article: bool = False) -> Path:
+    """A tiny review project in ``folder``: the mini protocol (with its seed article and
+    gazetteer when asked) and its RIS/BibTeX/CSV sources, written for these tests."""
+    (folder / "protocols").mkdir(parents=True)
+    text = MINI_PROTOCOL + (SEED_ARTICLE if seed_article else "")
+    (folder / "protocols" / "mini.yaml").write_text(text, encoding="utf-8")
+    corpus = folder / "corpus" / "mini"
+    corpus.mkdir(parents=True)
+    for name in ("records.ris", "records.bib", "records.csv"):
+        shutil.copy(FIXTURES / "mini" / name, corpus / name)
+    return folder
+
+
+def screening_works() -> pd.DataFrame:
+    """Six on-topic works (R0–R5) and fourteen off-topic ones (X0–X13), for screening."""
+    rel = [
+        {
+            "work_id": f"R{i}",
+            "title": f"Village cooperative enterprise study {i}",
+            "abstract": "Koperasi desa and trust.",
+        }
+        for i in range(6)
+    ]
+    irr = [
+        {
+            "work_id": f"X{i}",
+            "title": f"Listed firms stock volatility {i}",
+            "abstract": "Market returns.",
+        }
+        for i in range(14)
+    ]
+    return make_works(*rel, *irr)

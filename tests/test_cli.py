@@ -1,15 +1,12 @@
 """The command line as a user types it: verbs, exit codes, one-line errors, outputs on disk."""
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote, unquote
 
-import pandas as pd
 import pytest
-from helpers import FIXTURES, ROOT, shared
+from helpers import FIXTURES
 
 from slr.cli import main
 from slr.tables.io import read_run
@@ -28,80 +25,6 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "slr"
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "harvest" in result.stdout
-
-
-def test_run_end_to_end_with_report(mini_project, capsys):
-    protocol = mini_project / "protocols" / "mini.yaml"
-    assert main(["-q", "run", str(protocol), "--run-id", "r1"]) == 0
-    out = capsys.readouterr().out
-    run_dir = mini_project / "outputs" / "mini" / "r1"
-    assert f"report: {run_dir / 'report.html'}" in out
-    for name in ("works.parquet", "works.csv", "decisions.csv", "codes.csv", "prisma.csv",
-                 "sources.csv", "run.json", "report.html", "notebooks/01_corpus.ipynb",
-                 "notebooks/report.ipynb", "exports/included.ris", "exports/included.bib"):  # fmt: skip
-        assert (run_dir / name).is_file(), name
-    run = read_run(run_dir)
-    n = run["meta"]["prisma"]
-    assert (n["identified"], n["duplicates"], n["screened"], n["included"]) == (12, 2, 8, 5)
-    for box in ("identified", "duplicates", "automation_excluded", "screened", "screening_excluded",
-                "reports_sought", "reports_not_retrieved", "reports_assessed", "reports_excluded", "included"):  # fmt: skip
-        assert n[box] > 0, box
-    assert run["meta"]["protocol_hash"] and set(run["decisions"]["protocol_version"]) == {
-        run["meta"]["protocol_version"]
-    }
-    sources = run["sources"].set_index("source_id")
-    assert sources.loc["oa", "status"] == "not harvested"
-    html = (run_dir / "report.html").read_text(encoding="utf-8")
-    assert "Studies included in review" in html and "Social capital" in html
-    assert "import slr" not in html  # code cells are hidden
-    assert (mini_project / "outputs" / "mini" / "latest").resolve() == run_dir
-    # coding and topics: tables, executed notebook, page
-    for name in ("topics.csv", "topic_info.csv", "topic_themes.csv", "topic_stability.csv",
-                 "notebooks/02_screening.ipynb", "notebooks/03_coding.ipynb",
-                 "notebooks/04_synthesis.ipynb", "notebooks/05_audit.ipynb"):  # fmt: skip
-        assert (run_dir / name).is_file(), name
-    assert set(run["topics"]["work_id"]) == set(
-        run["decisions"].query("stage == 'eligibility' and decision == 'include'")["work_id"]
-    )
-    # one report: every notebook's sections, a table of contents whose links all resolve
-    for section in ("Corpus and PRISMA", "Methods", "Screening", "Theme frequencies by group",
-                    "Topics (BERTopic)", "Findings by research question", "Audit",
-                    "Appendix: every record and its decision"):  # fmt: skip
-        assert f'href="#{quote(section.replace(" ", "-"))}"' in html, section
-    ids = set(re.findall(r'id="([^"]+)"', html))
-    links = re.findall(r'href="#([^"]+)"', html)
-    assert links and all(link in ids or unquote(link) in ids for link in links)
-    import bibtexparser
-    import rispy
-
-    n = len(run["topics"])
-    assert len(rispy.loads((run_dir / "exports" / "included.ris").read_text())) == n
-    bib = bibtexparser.parse_string((run_dir / "exports" / "included.bib").read_text())
-    assert len(bib.entries) == n and not bib.failed_blocks
-
-
-def test_a_coders_rejection_is_applied_by_the_next_run(mini_project):
-    from slr.coding.panel import CodingSession
-    from slr.protocol import load_protocol
-
-    path = mini_project / "protocols" / "mini.yaml"
-    assert main(["-q", "run", str(path), "--run-id", "r1"]) == 0
-    protocol = load_protocol(path)
-    run = read_run(mini_project / "outputs" / "mini" / "r1")
-    per_work = run["codes"].groupby("work_id")["theme_id"].nunique()
-    work = sorted(per_work[per_work == 1].index)[0]  # its one tag keeps it in (IC4)
-    theme = run["codes"].set_index("work_id").loc[work, "theme_id"]
-    CodingSession(protocol, run["codes"], "ana").verdict(work, theme, "reject", note="off topic")
-    assert main(["-q", "run", str(path), "--run-id", "r2"]) == 0
-    again = read_run(mini_project / "outputs" / "mini" / "r2")
-    human = again["codes"][again["codes"]["coder"] == "ana"]
-    assert list(human["method"]) == ["human: reject (off topic)"]
-    last = again["decisions"][again["decisions"]["work_id"] == work].iloc[-1]
-    assert (last["stage"], last["decision"], last["criterion_id"]) == (
-        "eligibility",
-        "exclude",
-        "IC4",
-    )
 
 
 def test_add_source_is_used_and_recorded(mini_project, tmp_path, capsys):
@@ -209,53 +132,3 @@ def test_harvest_offline_fails_fast_with_one_line(mini_project, capsys, monkeypa
     assert "cannot reach http://127.0.0.1:9" in err and "frozen corpus is unchanged" in err
     assert len(err.splitlines()) == 1
     assert not (mini_project / "corpus" / "mini" / "openalex" / "oa").exists()
-
-
-def test_default_review_runs_on_the_committed_corpus_alone(tmp_path):
-    """The committed bibliographic facts alone (no ../shared): the run works and says so."""
-    import shutil
-
-    import yaml
-
-    for part in ("protocols", "corpus"):
-        shutil.copytree(ROOT / part, tmp_path / part)
-    path = tmp_path / "protocols" / "rural-community-business.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["sources"][2]["enrich_from"] = "missing/records.jsonl"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    assert main(["-q", "run", str(path), "--run-id", "facts", "--no-report"]) == 0
-    run = read_run(tmp_path / "outputs" / "rural-community-business" / "facts")
-    assert run["works"]["abstract"].isna().all()
-    note = run["sources"].set_index("source_id").loc["hand-search", "note"]
-    assert "full records not found" in note and "no abstracts" in note
-    assert all(
-        v > 0
-        for k, v in run["meta"]["prisma"].items()
-        if k in ("identified", "duplicates", "screened", "included")
-    )
-
-
-def test_default_review_uses_abstracts_when_the_full_records_are_present(tmp_path):
-    shared("rural-corpus", "records.jsonl")
-    import shutil
-
-    import yaml
-
-    for part in ("protocols", "corpus"):
-        shutil.copytree(ROOT / part, tmp_path / part)
-    path = tmp_path / "protocols" / "rural-community-business.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["sources"][2]["enrich_from"] = str(
-        ROOT.parent / "shared" / "data" / "rural-corpus" / "records.jsonl"
-    )
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    assert main(["-q", "run", str(path), "--run-id", "full", "--no-report"]) == 0
-    run = read_run(tmp_path / "outputs" / "rural-community-business" / "full")
-    n = run["meta"]["prisma"]
-    assert n["identified"] == 373 and n["duplicates"] == 18  # 355 works found by 373 query hits
-    for box in ("automation_excluded", "screened", "screening_excluded", "reports_sought",
-                "reports_not_retrieved", "reports_assessed", "reports_excluded", "included"):  # fmt: skip
-        assert n[box] > 0, box
-    canonical = run["works"][run["works"]["duplicate_of"].isna()]
-    assert canonical["abstract"].notna().sum() > 250
-    assert isinstance(run["works"], pd.DataFrame)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,16 @@ class ReviewPaths:
         """Where the previous frozen harvest waits while a new one replaces it."""
         return self.corpus / "openalex" / f"{source_id}.old"
 
+    @staticmethod
+    def harvest_manifest(folder: Path) -> Path:
+        """The manifest of a harvest folder (frozen or partial)."""
+        return folder / "manifest.json"
+
+    @staticmethod
+    def harvest_page(folder: Path, n: int) -> Path:
+        """Page ``n`` (1, 2 …) of a harvest, saved as OpenAlex returned it."""
+        return folder / f"page_{n:04d}.json"
+
     @property
     def screening_log(self) -> Path:
         """The review's hash-chained log of people's screening decisions."""
@@ -132,6 +143,11 @@ def head_file(log: Path) -> Path:
     return log.with_name(log.name + ".head.json")
 
 
+def lock_file(log: Path) -> Path:
+    """The lock a log's writers take, beside the log."""
+    return log.with_name(log.name + ".lock")
+
+
 @dataclass(frozen=True)
 class RunPaths:
     """The files of one run folder."""
@@ -157,13 +173,13 @@ class RunPaths:
     def figures(self) -> Path:
         return self.dir / "figures"
 
-    def figure(self, name: str) -> Path:
-        """A figure's stem (``.svg`` and ``.png`` are written beside each other)."""
-        return self.figures / name
+    def figure(self, name: str, suffix: str) -> Path:
+        """A figure, as ``.svg`` or ``.png`` (both are written)."""
+        return self.figures / f"{name}{suffix}"
 
-    def shown_figure(self, name: str, suffix: str = ".svg") -> str:
-        """A figure's path as the report names it (relative to the run folder)."""
-        return f"{self.figures.name}/{name}{suffix}"
+    def shown(self, path: Path) -> str:
+        """A path of the run folder as the report names it (relative to the folder)."""
+        return str(path.relative_to(self.dir))
 
     @property
     def notebooks(self) -> Path:
@@ -193,10 +209,7 @@ def embedding_file(model: str, key: str) -> Path:
     return cache_dir("embeddings", model, key[:2], f"{key}.npy")
 
 
-def notebooks_dir() -> Path:
-    """The report notebooks (jupytext ``.py``): the project's ``notebooks/`` beside ``src/``."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "notebooks" / "01_corpus.py").is_file():
-            return parent / "notebooks"
-    raise FileNotFoundError(f"cannot find notebooks/01_corpus.py above {here}")
+def notebook(name: str) -> Path:
+    """A report notebook (jupytext ``.py``): the project's ``notebooks/``, shipped inside the
+    package as ``slr.notebooks`` (so that an installed slr, editable or not, finds them)."""
+    return Path(str(files("slr.notebooks").joinpath(name)))

@@ -13,9 +13,8 @@ import os
 import platform
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -23,18 +22,20 @@ from slr.clock import now_utc, run_stamp
 from slr.coding.tagger import code_works
 from slr.coding.topics import compute_topics
 from slr.errors import RunError
-from slr.ingest.corpus import SourceSpec, collect_sources, read_sources
+from slr.ingest.corpus import collect_sources, read_sources
 from slr.ingest.dedupe import mark_duplicates
-from slr.ingest.writers import works_to_bibtex, works_to_ris
-from slr.layout import ReviewPaths, RunPaths, head_file
+from slr.layout import ReviewPaths, RunPaths
 from slr.protocol import Protocol
+from slr.report.exports import write_exports
 from slr.report.figures import write_figures
+from slr.report.manifest import build_manifest, package_versions
 from slr.report.notebooks import write_report
 from slr.report.places import places_table
 from slr.report.prisma import compute_prisma, prisma_counts
 from slr.report.seed import compute_claim_check, compute_reference_audit
 from slr.screen.rules import screen_eligibility, screen_rules
 from slr.tables import io
+from slr.tables.contracts import CODES, DECISIONS, RUN_TABLES
 from slr.tables.decisions import (
     by_people,
     check_decisions,
@@ -43,20 +44,14 @@ from slr.tables.decisions import (
     included_ids,
     latest_decisions,
 )
-from slr.tables.log import read_log
-from slr.tables.schema import CODES, DECISIONS, RUN_TABLES, conform
+from slr.tables.log import read_verified_log
+from slr.tables.schema import conform
 
 logger = logging.getLogger(__name__)
 
 # Machine-made rows (rules, tagger) are remade by every run: their time is the run's, recorded in
 # manifest.json, so that two runs of the same inputs write identical tables.
 MACHINE_TIME = "run"
-# the packages whose versions a run records (run.json and manifest.json)
-RECORDED_PACKAGES = (
-    "slr", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "rapidfuzz", "pyalex", "rispy",
-    "bibtexparser", "papermill", "nbconvert", "jupytext", "torch", "sentence-transformers",
-    "bertopic", "umap-learn", "hdbscan",
-)  # fmt: skip
 FROM_STAGES = ("coding", "synthesis", "report")
 
 Progress = Callable[[str], None]
@@ -190,6 +185,7 @@ def run_review(
 ) -> RunResult:
     """Run the review offline into a new run folder; return where it is and the PRISMA counts.
 
+    ``notebook=False`` writes the tables and exports only (no figures, notebooks or report).
     ``from_stage`` (``coding``, ``synthesis`` or ``report``) reuses the tables of an earlier run
     (``reuse``, default the latest) for the stages before it: ``coding`` keeps its works and
     screening decisions and recodes; ``synthesis`` also keeps its codes and topics; ``report``
@@ -209,7 +205,7 @@ def run_review(
                 "no records to review: every source is empty, missing or not harvested "
                 f"({', '.join(f'{r.source_id}: {r.status}' for r in sources_table.itertuples())})"
             )
-        human = read_log(paths.screening_log)
+        human = read_verified_log(paths.screening_log)
         works, decisions = screen_tables(
             protocol, works, decided_at=MACHINE_TIME, human=human, progress=progress
         )
@@ -244,9 +240,6 @@ def run_review(
         progress(f"writing tables to {run_dir}")
     tables["sources"] = sources_table
     rows = io.write_run_tables(tables, run)
-    if progress:
-        progress("drawing figures")
-    write_figures(protocol, tables, run)
     write_exports(tables["works"], included_ids(tables["status"]), run)
     counts = prisma_counts(tables["prisma"])
     meta = {
@@ -267,6 +260,9 @@ def run_review(
     io.write_json(run.run_json, meta)
     report = None
     if notebook:
+        if progress:
+            progress("drawing figures")
+        write_figures(protocol, tables, run)
         if progress:
             progress("executing the report notebooks")
         report = write_report(protocol, run)
@@ -307,94 +303,6 @@ def _reuse(
     else:
         tables = {t.name: run[t.name] for t in RUN_TABLES if run[t.name] is not None}
     return tables, run["sources"], source
-
-
-def write_exports(works: pd.DataFrame, included: list[str], run: RunPaths) -> None:
-    """The included works as RIS and BibTeX under ``exports/``."""
-    chosen = works[works["work_id"].isin(set(included))]
-    io.write_text(run.export("included.ris"), works_to_ris(chosen))
-    io.write_text(run.export("included.bib"), works_to_bibtex(chosen))
-
-
-# ---------------------------------------------------------------------- the manifest
-
-
-def input_files(protocol: Protocol, specs: list[SourceSpec]) -> list[Path]:
-    """Every file a run reads: the protocol and the files it includes, each source's files,
-    enrichment files, the logs of people's screening decisions and coding verdicts (those
-    that exist)."""
-    paths = ReviewPaths.of(protocol)
-    found: list[Path] = [Path(protocol.path)] if protocol.path else []
-    found.extend(protocol.includes)
-    for spec in specs:
-        for p in (spec.path, spec.enrich_from):
-            if p is None or not Path(p).exists():
-                continue
-            p = Path(p)
-            found.extend(sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p])
-    if paths.reference_lookup.is_file():
-        found.append(paths.reference_lookup)
-    for log in (paths.screening_log, paths.coding_log):
-        if log.exists():
-            found.append(log)
-            if head_file(log).exists():
-                found.append(head_file(log))
-    seen: dict[Path, None] = {}
-    for p in found:
-        seen.setdefault(p.resolve(), None)
-    return list(seen)
-
-
-def package_versions() -> dict[str, str | None]:
-    """The installed version of each package a run records (None: not installed)."""
-    found: dict[str, str | None] = {}
-    for name in RECORDED_PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def build_manifest(
-    protocol: Protocol,
-    specs: list[SourceSpec],
-    run: RunPaths,
-    rows: dict[str, int],
-    *,
-    started: str,
-) -> dict[str, Any]:
-    """What a run read and wrote (its tables' row counts, ``rows``, and every file with its
-    SHA-256 hash); the only output that holds times."""
-    paths = ReviewPaths.of(protocol)
-    outputs = sorted(p for p in run.dir.rglob("*") if p.is_file() and p != run.manifest)
-    return {
-        "run_id": run.dir.name,
-        "started_at": started,
-        "finished_at": now_utc(),
-        "review": protocol.review.id,
-        "protocol_hash": protocol.hash,
-        "protocol_version": protocol.version,
-        "seeds": {
-            "protocol": protocol.seed,
-            "topics": protocol.topics_seed,
-        },
-        "python": platform.python_version(),
-        "packages": package_versions(),
-        "inputs": [
-            {"path": paths.relative(p), "sha256": io.sha256_file(p), "bytes": p.stat().st_size}
-            for p in input_files(protocol, specs)
-        ],
-        "tables": rows,
-        "outputs": [
-            {
-                "path": str(p.relative_to(run.dir)),
-                "sha256": io.sha256_file(p),
-                "bytes": p.stat().st_size,
-            }
-            for p in outputs
-        ],
-    }
 
 
 def latest_run(protocol: Protocol) -> Path | None:

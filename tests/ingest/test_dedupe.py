@@ -1,3 +1,5 @@
+"""Duplicates marked (never dropped), the hard cases kept apart, and the labelled real sets."""
+
 import csv
 import json
 

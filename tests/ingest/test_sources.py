@@ -1,3 +1,5 @@
+"""Source files read into raw records, the real exports among them; malformed files named."""
+
 import gzip
 import json
 

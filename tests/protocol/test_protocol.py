@@ -1,3 +1,6 @@
+"""The protocol: the default one loads; every error names the field, the value and the
+valid options; the hash covers the content and the included files."""
+
 import pytest
 import yaml
 from helpers import ROOT

@@ -1,3 +1,5 @@
+"""PRISMA 2020 counts computed from the tables, and checked to add up."""
+
 import pandas as pd
 import pytest
 import yaml

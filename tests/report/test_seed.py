@@ -6,10 +6,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 import pytest
-from helpers import make_works
+from helpers import SEED_ARTICLE, make_works
 from replay import ReplayServer
 
-from slr.cli import main
 from slr.errors import ProtocolError
 from slr.ingest.harvest import lookup_references
 from slr.ingest.openalex import HarvestSettings
@@ -18,32 +17,11 @@ from slr.protocol import load_protocol, parse_protocol
 from slr.report.seed import compute_claim_check, compute_reference_audit
 from slr.tables.decisions import compute_status
 
-SEED = """
-places:
-  countries: {Indonesia: [indonesia]}
-  regions: {Bali: [bali]}
-  region_kind: province
-  region_country: Indonesia
-seed_article:
-  citation: Someone (2025)
-  min_works: 2
-  min_share: 0.25
-  claims:
-    - {id: SC1, text: "Cooperatives and training both matter.", themes: [S01, S02]}
-    - {id: SC2, text: "Social capital matters.", themes: [P01]}
-    - {id: SC3, text: "Access to capital is central.", themes: [C01]}
-    - {id: SC4, text: "Best practice in Bali.", places: [Bali]}
-  references:
-    - {id: R1, authors: "Chambers, R.", year: 1994, title: "Participatory Rural Appraisal (PRA): Analysis of Experience", venue: World Development}
-    - {id: R2, authors: World Bank, year: 2019, title: "Localizing Development: Does Participation Work?", venue: World Bank}
-    - {id: R3, authors: "Nobody, A.", year: 2021, title: A Study That Does Not Exist, venue: Nowhere}
-"""
-
 
 @pytest.fixture
 def seeded(mini_project):
     path = mini_project / "protocols" / "mini.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + SEED, encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + SEED_ARTICLE, encoding="utf-8")
     return load_protocol(path)
 
 
@@ -115,15 +93,3 @@ def test_references_are_audited_offline_then_online(seeded, loopback_only):
     assert "DOI https://doi.org/10.1016/0305-750x(94)90003-5" in online.loc["R1", "findings"]
     assert "year printed 2019, OpenAlex 2013" in online.loc["R2", "findings"]
     assert online.loc["R3", "openalex"] == "not found"
-
-
-def test_the_run_writes_claims_and_references(seeded):
-    assert main(["-q", "run", str(seeded.path), "--run-id", "r1"]) == 0
-    run_dir = ReviewPaths.of(seeded).run("r1").dir
-    claims = pd.read_csv(run_dir / "claims.csv")
-    assert list(claims["claim_id"]) == ["SC1", "SC2", "SC3", "SC4"]
-    assert set(claims["status"]) <= {"supported", "mixed", "not found"}
-    refs = pd.read_csv(run_dir / "references.csv")
-    assert len(refs) == 3
-    html = (run_dir / "report.html").read_text(encoding="utf-8")
-    assert "Participatory Rural Appraisal" in html and "SC4" in html

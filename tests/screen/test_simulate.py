@@ -1,9 +1,10 @@
+"""Simulated prioritised screening: metrics on hand-made orders, priors, schedules, the CLI."""
+
 import json
 
 import numpy as np
 import pytest
 from helpers import FIXTURES, shared
-from scipy.stats import hypergeom
 
 from slr.cli import main
 from slr.errors import SlrError
@@ -15,7 +16,6 @@ from slr.screen.simulate import (
     retrain_schedule,
     simulate,
 )
-from slr.screen.stop import check_stopping, first_stop, stopping_p_value
 
 
 # ---------------------------------------------------------------- metrics on hand-made orders
@@ -162,48 +162,3 @@ def test_simulation_on_a_real_dataset_beats_random():
     data = read_labelled_dataset(shared("screening", "Filges2015_FFT_AIscreenR_tutorial_TA.csv"))
     sim = simulate(data, seed=1, model="elas-u4")
     assert sim.metrics["wss95"] > 0.2 and sim.metrics["recall_at_10"] > 0.2
-
-
-# ---------------------------------------------------------------- stopping rule
-def test_p_value_by_hand():
-    # N=10; screened 1 1 0 0 0; target 50 %: the best sample is the last 3 records (p = 10/56)
-    p, size = stopping_p_value(np.array([1, 1, 0, 0, 0]), 10, recall_target=0.5)
-    assert size == 3
-    assert p == pytest.approx(hypergeom.cdf(0, 8, 3, 3)) == pytest.approx(10 / 56)
-    check = check_stopping(np.array([1, 1, 0, 0, 0]), 10, recall_target=0.5, confidence=0.8)
-    assert check.safe_to_stop and "safe to stop" in check.describe()
-
-
-def test_no_stop_while_relevant_records_keep_coming():
-    check = check_stopping(np.array([1, 0, 1, 1, 0, 1, 1]), 1000)
-    assert not check.safe_to_stop and check.p_value > 0.5
-
-
-def test_stopping_rule_meets_its_confidence_in_simulation():
-    """Over 200 simulated prioritised screenings the rule stops at recall ≥ 95 % at least 95 %
-    of the time, and saves work on average."""
-    rng = np.random.default_rng(0)
-    n, r, hits, saved = 600, 30, 0, []
-    for _ in range(200):
-        labels = np.array([1] * r + [0] * (n - r))
-        scores = rng.normal(0, 1, n) + 2.0 * labels  # a decent but imperfect ranker
-        order = labels[np.argsort(-scores)]
-        stop = first_stop(order, n, recall_target=0.95, confidence=0.95, every=5)
-        assert stop is not None
-        hits += order[:stop].sum() / r >= 0.95
-        saved.append(1 - stop / n)
-    assert hits / 200 >= 0.95
-    assert np.mean(saved) > 0.05  # about 11 % of the records left unscreened here
-
-
-def test_exact_lsa_matches_a_full_svd():
-    import scipy.sparse as sp
-    from sklearn.preprocessing import normalize
-
-    from slr.screen.model import lsa_features
-
-    m = sp.random(40, 300, density=0.1, random_state=1, format="csr")
-    got = lsa_features(m, dimensions=10)
-    u, s, _ = np.linalg.svd(m.toarray(), full_matrices=False)
-    want = normalize(u[:, :10] * s[:10])
-    assert np.allclose(np.abs(got), np.abs(want), atol=1e-8)  # equal up to each direction's sign

@@ -18,9 +18,10 @@ from slr.clock import now_utc
 from slr.errors import SlrError
 from slr.layout import ReviewPaths
 from slr.protocol import Protocol
+from slr.tables.contracts import CODES
 from slr.tables.decisions import current_codes
 from slr.tables.io import append_rows, read_table
-from slr.tables.schema import CODES, conform
+from slr.tables.schema import conform
 
 VERDICTS = ("confirm", "reject", "add")
 

@@ -24,7 +24,7 @@ is an English model: a sentence is embedded only when its function words
 problem words, and by the English title or abstract when the record carries both languages
 (``title_alt``/``abstract_alt``).
 
-Tags are rows (``slr.tables.schema.CODES``), appended like decisions. A person's verdict on a tag
+Tags are rows (``slr.tables.contracts.CODES``), appended like decisions. A person's verdict on a tag
 (confirm, reject, or a tag the machine missed) is a new row (:func:`verdict_rows`);
 :func:`current_codes` applies the latest verdicts.
 """
@@ -40,7 +40,8 @@ import pandas as pd
 from slr.clock import now_utc
 from slr.embed import MODEL_LANGUAGE, embed
 from slr.protocol import Protocol, Theme, all_terms
-from slr.tables.schema import CODES, as_list, conform, is_missing
+from slr.tables.contracts import CODES
+from slr.tables.schema import as_list, conform, is_missing
 from slr.text import compile_terms, find_terms, sentence_language, split_sentences
 
 # where evidence is looked for, most telling first

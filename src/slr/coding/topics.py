@@ -36,7 +36,8 @@ from sklearn.metrics import adjusted_rand_score
 from slr.embed import MODEL_LANGUAGE, embed
 from slr.errors import SlrError
 from slr.protocol import Protocol
-from slr.tables.schema import TOPIC_INFO, is_missing
+from slr.tables.contracts import TOPIC_INFO
+from slr.tables.schema import is_missing
 from slr.text import sentence_language
 
 INSTALL_HINT = "pip install 'slr[topics]' (install torch==2.13.0 first, for the CPU build)"

@@ -28,8 +28,9 @@ from slr.ingest.normalise import (
 from slr.ingest.sources import read_source
 from slr.layout import ReviewPaths
 from slr.protocol import PRISMA_GROUPS, FileSource, OpenAlexSource, Protocol
+from slr.tables.contracts import SOURCES, WORKS
 from slr.tables.io import copy_file, read_json, sha256_file, write_json
-from slr.tables.schema import SOURCES, WORKS, conform
+from slr.tables.schema import conform
 
 # fields the full records may add to the committed bibliographic facts
 ENRICH_FIELDS = ("abstract", "abstract_alt")
@@ -269,14 +270,14 @@ def compute_corpus_status(protocol: Protocol) -> pd.DataFrame:
     for spec in collect_sources(protocol):
         if spec.kind == "openalex":
             folder, partial = paths.harvest(spec.id), paths.harvest_partial(spec.id)
-            if (folder / "manifest.json").is_file():
-                m = read_json(folder / "manifest.json")
+            if paths.harvest_manifest(folder).is_file():
+                m = read_json(paths.harvest_manifest(folder))
                 state = f"harvested {m.get('finished_at')}: {len(m['pages'])} pages"
                 n = m.get("n_unique", m.get("n_results", 0))
             else:
                 state, n = "not harvested", 0
-            if (partial / "manifest.json").is_file():
-                m = read_json(partial / "manifest.json")
+            if paths.harvest_manifest(partial).is_file():
+                m = read_json(paths.harvest_manifest(partial))
                 state += f"; interrupted harvest: {len(m['pages'])} pages saved (resume with `slr harvest`)"
             rows.append({"source": spec.id, "kind": spec.kind, "records": n, "state": state})
         else:

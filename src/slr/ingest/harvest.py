@@ -85,16 +85,16 @@ def harvest_source(
         if manifest["meta_count"] is None:
             manifest["meta_count"] = meta.get("count")
         next_cursor = meta.get("next_cursor")
-        name = f"page_{n:04d}.json"
+        page = ReviewPaths.harvest_page(partial, n)
         if results or not pages:
-            write_bytes(partial / name, body)
+            write_bytes(page, body)
             pages.append(
                 {
-                    "file": name,
+                    "file": page.name,
                     "cursor": cursor,
                     "next_cursor": next_cursor,
                     "n_results": len(results),
-                    "sha256": sha256_file(partial / name),
+                    "sha256": sha256_file(page),
                     "fetched_at": now_utc(),
                     "status": status,
                 }
@@ -102,7 +102,7 @@ def harvest_source(
         ids += [w.get("id") for w in results if isinstance(w, dict)]
         collected += len(results)
         manifest["n_results"] = collected
-        write_json(partial / "manifest.json", manifest)
+        write_json(ReviewPaths.harvest_manifest(partial), manifest)
         if progress:
             progress(collected, manifest["meta_count"])
         if not results or not next_cursor:
@@ -120,7 +120,7 @@ def harvest_source(
     )
     manifest["finished_at"] = now_utc()
     manifest["complete"] = True
-    write_json(partial / "manifest.json", manifest)
+    write_json(ReviewPaths.harvest_manifest(partial), manifest)
     _replace(partial, final, paths.harvest_retired(source.id))
     if not manifest["count_matches"]:
         logger.warning(
@@ -135,8 +135,8 @@ def harvest_source(
 def _start_or_resume(
     partial: Path, source: OpenAlexSource, protocol: Protocol, settings: HarvestSettings, url: str
 ) -> dict[str, Any]:
-    if (partial / "manifest.json").is_file():
-        old = read_json(partial / "manifest.json")
+    if ReviewPaths.harvest_manifest(partial).is_file():
+        old = read_json(ReviewPaths.harvest_manifest(partial))
         if old.get("url") == public_url(url) and old.get("per_page") == settings.per_page:
             for page in old["pages"]:
                 path = partial / page["file"]
@@ -228,9 +228,9 @@ def read_frozen(folder: Path) -> tuple[list[RawRecord], dict[str, Any] | None]:
     Returns ``([], None)`` when the source was never harvested. Raises if a page changed since
     it was saved (its SHA-256 no longer matches the manifest).
     """
-    if not (folder / "manifest.json").is_file():
+    if not ReviewPaths.harvest_manifest(folder).is_file():
         return [], None
-    manifest = read_json(folder / "manifest.json")
+    manifest = read_json(ReviewPaths.harvest_manifest(folder))
     records: list[RawRecord] = []
     for page in manifest["pages"]:
         path = folder / page["file"]

@@ -1,177 +1,37 @@
 """Raw records → the works table (one row per record, keyed by ``work_id``).
 
 Each source format has a mapper from its raw record to the works columns; field aliases are
-lookup tables, not code. Values are cleaned the same way for every format: DOIs normalised,
-abstracts rebuilt from OpenAlex's inverted index, years parsed, document types and languages
-mapped to one vocabulary (the source's own value is kept in ``type_source``).
+lookup tables, not code. Values are cleaned the same way for every format
+(:mod:`slr.ingest.fields`): DOIs normalised, abstracts rebuilt from OpenAlex's inverted index,
+years parsed, document types and languages mapped to one vocabulary (the source's own value is
+kept in ``type_source``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import unquote
 
 import pandas as pd
-from pyalex.api import invert_abstract as _invert
 
-from slr.ingest.sources import RawRecord, SourceFile
-from slr.tables.schema import WORKS, conform
-
-# ---------------------------------------------------------------------- value cleaners
-
-_MISSING = {"", "na", "n/a", "nan", "none", "null", "-"}
-_DOI_PREFIX = re.compile(
-    r"^(?:https?://(?:dx\.)?doi\.org/|https?://doi\.org/|doi\.org/|doi:\s*|doi\s+)", re.I
+from slr.ingest.fields import (
+    clean_list,
+    clean_str,
+    invert_abstract,
+    normalise_doi,
+    normalise_language,
+    normalise_title,
+    normalise_type,
+    openalex_short_id,
+    parse_year,
 )
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.I)
-
-
-def clean_str(value: Any) -> str | None:
-    """Strip a value; ``None`` for missing markers (``''``, ``NA``, ``nan`` …)."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, list):
-        value = " ".join(str(v) for v in value if v is not None)
-    s = re.sub(r"\s+", " ", html.unescape(str(value))).strip()
-    return None if s.lower() in _MISSING else s
-
-
-def normalise_doi(value: Any) -> str | None:
-    """``https://doi.org/10.1000/ABC.`` → ``10.1000/abc``; ``None`` if it is not a DOI."""
-    s = clean_str(value)
-    if not s:
-        return None
-    s = unquote(_DOI_PREFIX.sub("", s.strip())).strip().lower()
-    s = s.rstrip(".,;)]}>")
-    if _DOI.match(s):
-        return s
-    m = _DOI_IN_TEXT.search(s)
-    return m.group(0).rstrip(".,;)]}>") if m else None
-
-
-def openalex_short_id(value: Any) -> str | None:
-    """``https://openalex.org/W123`` → ``W123``."""
-    s = clean_str(value)
-    if not s:
-        return None
-    m = re.search(r"([WASIPCFT]\d+)$", s, re.I)
-    return m.group(1).upper() if m else None
-
-
-def parse_year(value: Any) -> int | None:
-    """The first plausible four-digit year in a value (``2014///``, ``2019-05-01`` …)."""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return value if 1000 <= value <= 2100 else None
-    m = re.search(r"(1[5-9]\d\d|20\d\d|2100)", str(value))
-    return int(m.group(1)) if m else None
-
-
-def as_list(value: Any, *, split: str | None = None) -> list[str]:
-    """A list of clean strings from a list, a delimited string or nothing."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        items: Iterable[Any] = re.split(split, value) if split else [value]
-    elif isinstance(value, (list, tuple)):
-        items = value
-    else:
-        items = [value]
-    out = []
-    for v in items:
-        s = clean_str(v)
-        if s:
-            out.append(s)
-    return out
-
-
-def invert_abstract(index: dict[str, list[int]] | None) -> str | None:
-    """Rebuild an abstract from OpenAlex's ``abstract_inverted_index`` (pyalex's helper)."""
-    if not index:
-        return None
-
-    return clean_str(_invert(index))
-
-
-# Document types: source vocabularies → OpenAlex's (slr.protocol.WORK_TYPES).
-TYPE_ALIASES: dict[str, str] = {
-    # OpenAlex / Crossref
-    "article": "article", "journal-article": "article", "review": "review",
-    "book": "book", "monograph": "book", "edited-book": "book", "reference-book": "book",
-    "book-chapter": "book-chapter", "book-section": "book-chapter", "book-part": "book-chapter",
-    "proceedings-article": "conference-paper", "conference": "conference-paper",
-    "conference-paper": "conference-paper", "dissertation": "dissertation",
-    "thesis": "dissertation", "report": "report", "posted-content": "preprint",
-    "preprint": "preprint", "dataset": "dataset", "editorial": "editorial",
-    "erratum": "erratum", "letter": "letter", "paratext": "paratext",
-    "retraction": "retraction", "other": "other", "standard": "other",
-    "peer-review": "other", "libguides": "other", "supplementary-materials": "other",
-    "grant": "other", "reference-entry": "other",
-    # document types of journal websites (e.g. community service reports, a genre of
-    # Indonesian university journals)
-    "community-service-report": "report",
-    # RIS type codes
-    "jour": "article", "ejour": "article", "mgzn": "article", "inpr": "article",
-    "jfull": "other", "chap": "book-chapter", "echap": "book-chapter", "ebook": "book",
-    "edbook": "book", "conf": "conference-paper", "cpaper": "conference-paper",
-    "thes": "dissertation", "rprt": "report", "govdoc": "report", "unpb": "preprint",
-    "manscpt": "preprint", "data": "dataset", "dbase": "dataset", "gen": "other",
-    "elec": "other", "blog": "other", "news": "other", "slide": "other",
-    "pamp": "other", "pcomm": "other", "icomm": "other", "abst": "other", "ser": "other",
-    # BibTeX entry types
-    "inproceedings": "conference-paper", "proceedings": "book", "incollection": "book-chapter",
-    "inbook": "book-chapter", "phdthesis": "dissertation", "mastersthesis": "dissertation",
-    "techreport": "report", "unpublished": "preprint", "misc": "other", "online": "other",
-    "booklet": "book", "manual": "other",
-}  # fmt: skip
-
-LANGUAGE_ALIASES: dict[str, str] = {
-    "en": "en", "eng": "en", "english": "en", "inggris": "en",
-    "id": "id", "ind": "id", "indonesian": "id", "bahasa indonesia": "id", "indonesia": "id",
-    "in": "id", "ms": "ms", "malay": "ms", "nl": "nl", "dutch": "nl", "de": "de",
-    "german": "de", "fr": "fr", "french": "fr", "es": "es", "spanish": "es", "pt": "pt",
-    "portuguese": "pt", "zh": "zh", "chinese": "zh", "ja": "ja", "japanese": "ja",
-    "sv": "sv", "swedish": "sv", "no": "no", "norwegian": "no", "da": "da", "danish": "da",
-}  # fmt: skip
-
-
-def normalise_type(value: Any) -> str | None:
-    s = clean_str(value)
-    if not s:
-        return None
-    return TYPE_ALIASES.get(s.lower().replace("_", "-"), "other")
-
-
-def normalise_language(value: Any) -> str | None:
-    s = clean_str(value)
-    if not s:
-        return None
-    key = s.lower()
-    if key in LANGUAGE_ALIASES:
-        return LANGUAGE_ALIASES[key]
-    return key if re.fullmatch(r"[a-z]{2}", key) else None
-
-
-def normalise_title(title: Any) -> str:
-    """A title reduced for matching: entities decoded, accents and case folded, slug dashes and
-    punctuation to spaces."""
-    s = clean_str(title) or ""
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
-    s = re.sub(r"[\W_]+", " ", s)
-    return re.sub(r"\s+", " ", s).strip()
-
+from slr.ingest.sources import RawRecord, SourceFile
+from slr.tables.contracts import WORKS
+from slr.tables.schema import conform
 
 # ---------------------------------------------------------------------- per-format mappers
 
@@ -213,10 +73,10 @@ def from_openalex(work: dict[str, Any]) -> dict[str, Any]:
         "language": normalise_language(work.get("language")),
         "type_source": clean_str(work.get("type")),
         "venue": clean_str(source.get("display_name")),
-        "authors": as_list([(a.get("author") or {}).get("display_name") for a in authorships]),
+        "authors": clean_list([(a.get("author") or {}).get("display_name") for a in authorships]),
         "institution_countries": sorted({c.upper() for c in countries if c}),
-        "keywords": as_list(keywords),
-        "topics": as_list(topics),
+        "keywords": clean_list(keywords),
+        "topics": clean_list(topics),
         "cited_by_count": work.get("cited_by_count"),
         "referenced_works": [
             x for x in (openalex_short_id(r) for r in work.get("referenced_works") or []) if x
@@ -241,13 +101,13 @@ RIS_AUTHORS = ("authors", "first_authors", "secondary_authors", "tertiary_author
 
 
 def from_ris(entry: dict[str, Any]) -> dict[str, Any]:
-    urls = [u for u in as_list(entry.get("urls")) if u]
+    urls = [u for u in clean_list(entry.get("urls")) if u]
     doi = normalise_doi(_first(entry, RIS_FIELDS["doi"]))
     if doi is None:
         doi = next((normalise_doi(u) for u in urls if "doi.org/" in u.lower()), None)
     authors: list[str] = []
     for key in RIS_AUTHORS:
-        authors += as_list(entry.get(key))
+        authors += clean_list(entry.get(key))
         if authors:
             break
     return {
@@ -260,7 +120,7 @@ def from_ris(entry: dict[str, Any]) -> dict[str, Any]:
         "type_source": clean_str(entry.get("type_of_reference")),
         "venue": clean_str(_first(entry, RIS_FIELDS["venue"])),
         "authors": authors,
-        "keywords": as_list(entry.get("keywords")),
+        "keywords": clean_list(entry.get("keywords")),
         "url": next((u for u in urls if u.lower().startswith("http")), None),
         "other_urls": [u for u in urls if u.lower().startswith("http")][1:],
     }
@@ -284,8 +144,8 @@ def from_bibtex(entry: dict[str, Any]) -> dict[str, Any]:
                 entry.get("journal") or entry.get("journaltitle") or entry.get("booktitle")
             )
         ),
-        "authors": as_list(_strip_braces(entry.get("author")), split=r"\s+and\s+"),
-        "keywords": as_list(_strip_braces(entry.get("keywords")), split=r"[;,]"),
+        "authors": clean_list(_strip_braces(entry.get("author")), split=r"\s+and\s+"),
+        "keywords": clean_list(_strip_braces(entry.get("keywords")), split=r"[;,]"),
         "url": url,
         "openalex_id": openalex_short_id(entry.get("openalex")),
     }
@@ -332,8 +192,8 @@ def from_asreview_csv(row: dict[str, Any]) -> dict[str, Any]:
         "language": normalise_language(pick("language")),
         "type_source": clean_str(pick("type")),
         "venue": clean_str(pick("venue")),
-        "authors": as_list(pick("authors"), split=r"\s*;\s*"),
-        "keywords": as_list(pick("keywords"), split=r"\s*[;]\s*"),
+        "authors": clean_list(pick("authors"), split=r"\s*;\s*"),
+        "keywords": clean_list(pick("keywords"), split=r"\s*[;]\s*"),
         "url": url,
         "cited_by_count": int(float(cited))
         if cited and re.fullmatch(r"\d+(\.0)?", cited)
@@ -358,12 +218,12 @@ def from_records_jsonl(rec: dict[str, Any]) -> dict[str, Any]:
         "language": normalise_language(rec.get("language")),
         "type_source": clean_str(rec.get("document_type") or rec.get("type")),
         "venue": clean_str(rec.get("venue")),
-        "authors": as_list(rec.get("authors")),
-        "institution_countries": as_list(rec.get("institution_countries")),
-        "keywords": as_list(rec.get("keywords")),
+        "authors": clean_list(rec.get("authors")),
+        "institution_countries": clean_list(rec.get("institution_countries")),
+        "keywords": clean_list(rec.get("keywords")),
         "url": clean_str(rec.get("url")),
-        "other_urls": as_list(rec.get("other_urls")),
-        "found_by": as_list(rec.get("found_by")),
+        "other_urls": clean_list(rec.get("other_urls")),
+        "found_by": clean_list(rec.get("found_by")),
         "cited_by_count": rec.get("cited_by_count"),
         "is_retracted": rec.get("is_retracted"),
     }

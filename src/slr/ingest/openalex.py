@@ -27,7 +27,7 @@ from urllib3.util.retry import Retry
 
 from slr.clock import now_utc
 from slr.errors import HarvestError
-from slr.ingest.normalise import normalise_title
+from slr.ingest.fields import normalise_title
 from slr.protocol import OpenAlexSource, Protocol
 
 DEFAULT_BASE_URL = "https://api.openalex.org"

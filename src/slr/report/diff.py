@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from slr.tables.contracts import RUN_TABLES
 from slr.tables.decisions import latest_decisions
-from slr.tables.schema import RUN_TABLES
 
 Run = dict[str, Any]
 

@@ -333,13 +333,16 @@ def topic_sizes(topic_info: pd.DataFrame):
 def write_figures(protocol: Protocol, tables: dict[str, pd.DataFrame], run: RunPaths) -> None:
     """The report's figures (SVG + PNG under ``figures/``), drawn from the run's tables."""
     included = included_ids(tables["status"])
-    save_figure(prisma_flow(tables["prisma"]), run.figure("prisma"))
-    save_figure(works_per_year(tables["works"], included), run.figure("works_per_year"))
-    save_figure(
-        themes_over_time(protocol, tables["current_codes"], tables["works"], included),
-        run.figure("themes_over_time"),
-    )
-    save_figure(places_chart(tables["places"], protocol.places), run.figure("places"))
-    save_figure(theme_network(protocol, tables["current_codes"], included), run.figure("themes"))
+    figures = {
+        "prisma": prisma_flow(tables["prisma"]),
+        "works_per_year": works_per_year(tables["works"], included),
+        "themes_over_time": themes_over_time(
+            protocol, tables["current_codes"], tables["works"], included
+        ),
+        "places": places_chart(tables["places"], protocol.places),
+        "themes": theme_network(protocol, tables["current_codes"], included),
+    }
     if tables.get("topic_info") is not None:
-        save_figure(topic_sizes(tables["topic_info"]), run.figure("topic_sizes"))
+        figures["topic_sizes"] = topic_sizes(tables["topic_info"])
+    for name, fig in figures.items():
+        save_figure(fig, run.figure(name, ".svg"), run.figure(name, ".png"))

@@ -2,14 +2,18 @@
 
 Notebooks are committed as jupytext percent-format text (``notebooks/NN_name.py``); papermill
 executes them in memory (no ``.ipynb`` is committed) with the ``parameters`` cell overridden,
-and writes the executed notebook to the run folder, even when a cell fails.
+and writes the executed notebook to the run folder, even when a cell fails. A report's notebooks
+share one kernel, its namespace and execution counter reset before each notebook (one kernel
+start and one import of slr instead of five).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,16 +21,21 @@ from urllib.parse import quote
 import jupytext
 import nbformat
 import papermill as pm
+from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
 
 from slr.errors import RunError
-from slr.layout import RunPaths, notebooks_dir
+from slr.layout import RunPaths, notebook
 from slr.protocol import Protocol
 from slr.tables.io import write_text
 
 logger = logging.getLogger(__name__)
 
 KERNEL = "python3"
+# ipykernel 7 warns on stderr that loopback TCP is unencrypted; the kernel only listens on
+# 127.0.0.1, so keep its log to errors
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+KERNEL_ENV = {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}  # quiets a debugger warning in kernels
 # the report's notebooks, in the order they are executed and combined
 NOTEBOOKS = ("01_corpus.py", "02_screening.py", "03_coding.py", "04_synthesis.py", "05_audit.py")
 
@@ -38,8 +47,10 @@ def execute_notebook(
     *,
     cwd: Path,
     progress: bool = False,
+    kernel: SharedKernel | None = None,
 ) -> Path:
-    """Run ``source`` (a jupytext ``.py`` notebook) into ``output`` (``.ipynb``) with papermill.
+    """Run ``source`` (a jupytext ``.py`` notebook) into ``output`` (``.ipynb``) with papermill,
+    in ``kernel`` (a running one, :func:`shared_kernel`) or in a kernel of its own.
 
     Raises :class:`RunError` naming the notebook and the failing cell; the executed notebook,
     with the error in it, is still written to ``output``.
@@ -47,32 +58,95 @@ def execute_notebook(
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
     output.parent.mkdir(parents=True, exist_ok=True)
-    env_before = os.environ.get("PYDEVD_DISABLE_FILE_VALIDATION")
-    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # quiets a debugger warning in kernels
+    own = {} if kernel is None else {"km": kernel}
+    if kernel is not None:
+        _fresh_namespace(kernel)
     try:
-        pm.execute_notebook(
-            nb,
-            str(output),
-            parameters=parameters,
-            kernel_name=KERNEL,
-            cwd=str(cwd),
-            progress_bar=progress,
-            log_output=False,
-            # ipykernel 7 warns on stderr that loopback TCP is unencrypted; the kernel only
-            # listens on 127.0.0.1, so keep its log to errors
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
+        with _environment(KERNEL_ENV):
+            pm.execute_notebook(
+                nb,
+                str(output),
+                parameters=parameters,
+                kernel_name=KERNEL,
+                cwd=str(cwd),
+                progress_bar=progress,
+                log_output=False,
+                extra_arguments=KERNEL_ARGUMENTS,
+                **own,
+            )
     except pm.PapermillExecutionError as e:
         raise RunError(
             f"notebook {source.name} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
             f"the partial notebook is saved at {output}"
         ) from e
     finally:
-        if env_before is None:
-            os.environ.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)
+        if kernel is not None:
+            kernel.close_clients()
         if output.is_file():
             strip_volatile(output)
     return output
+
+
+class SharedKernel(KernelManager):
+    """A kernel that several notebooks run in, one after the other. It remembers the clients
+    they open (papermill closes only the clients of kernels it started itself) to close them."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._opened: list = []
+
+    def client(self, **kwargs: Any):
+        opened = super().client(**kwargs)
+        self._opened.append(opened)
+        return opened
+
+    def close_clients(self) -> None:
+        while self._opened:
+            self._opened.pop().stop_channels()
+
+
+@contextlib.contextmanager
+def shared_kernel(cwd: Path) -> Iterator[SharedKernel]:
+    """One kernel, started in ``cwd``, for several notebooks; shut down at the end."""
+    kernel = SharedKernel(kernel_name=KERNEL)
+    env = {**os.environ, **KERNEL_ENV}
+    kernel.start_kernel(cwd=str(cwd), env=env, extra_arguments=KERNEL_ARGUMENTS)
+    try:
+        yield kernel
+    finally:
+        kernel.close_clients()
+        kernel.shutdown_kernel(now=True)
+
+
+def _fresh_namespace(kernel: SharedKernel) -> None:
+    """Empty the kernel's namespace and restart its execution counter: the next notebook runs
+    as in a kernel of its own (modules already imported stay imported)."""
+    client = kernel.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive(
+            "get_ipython().reset(new_session=True)", store_history=False, timeout=60
+        )
+        if reply["content"]["status"] != "ok":
+            raise RunError(f"the report's kernel could not be reset: {reply['content']}")
+    finally:
+        kernel.close_clients()
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` set in this process's environment (kernels started here inherit them)."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
@@ -130,9 +204,9 @@ def combine_notebooks(parts: list[Path], output: Path, *, title: str) -> Path:
                         toc.append(f"{indent}- [{text}](#{quote(text.replace(' ', '-'))})")
             cells.append(cell)
     head = nbformat.v4.new_markdown_cell(f"# {title}\n\n## Contents\n\n" + "\n".join(toc))
+    for i, cell in enumerate([head, *cells]):
+        cell.id = f"cell-{i:03d}"  # unique before the notebook is validated
     combined = nbformat.v4.new_notebook(cells=[head, *cells], metadata=nb.metadata)
-    for i, cell in enumerate(combined.cells):
-        cell.id = f"cell-{i:03d}"
     write_text(output, nbformat.writes(combined) + "\n")
     return output
 
@@ -144,10 +218,11 @@ def write_report(protocol: Protocol, run: RunPaths) -> Path:
     # names the run (two runs of the same inputs write identical notebooks)
     params = {"protocol_path": os.path.relpath(protocol.path, run.dir), "run_dir": "."}
     executed = []
-    for name in NOTEBOOKS:
-        source = notebooks_dir() / name
-        out = run.executed(source)
-        execute_notebook(source, out, params, cwd=run.dir)
-        executed.append(out)
+    with shared_kernel(run.dir) as kernel:
+        for name in NOTEBOOKS:
+            source = notebook(name)
+            out = run.executed(source)
+            execute_notebook(source, out, params, cwd=run.dir, kernel=kernel)
+            executed.append(out)
     combined = combine_notebooks(executed, run.combined, title=protocol.review.title)
     return render_html(combined, run.report)

@@ -13,7 +13,8 @@ import re
 import pandas as pd
 
 from slr.protocol import Gazetteer
-from slr.tables.schema import PLACES, conform, field_texts
+from slr.tables.contracts import PLACES
+from slr.tables.schema import conform, field_texts
 
 _FIELDS = ("title", "title_alt", "keywords", "abstract", "abstract_alt")
 NOT_STATED = "not stated"

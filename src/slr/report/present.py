@@ -194,7 +194,7 @@ def figure(protocol: Protocol, run_dir, name: str):
     """A run's figure (``figures/<name>.svg``) embedded in the page as an image with its
     alternative text (the HTML report stays one self-contained file)."""
     run = RunPaths(Path(run_dir))
-    path = run.figure(name).with_suffix(".svg")
+    path = run.figure(name, ".svg")
     if not path.is_file():
         return Markdown(f"*No figure `{name}` in this run.*")
     data = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -202,7 +202,7 @@ def figure(protocol: Protocol, run_dir, name: str):
     return HTML(
         f'<figure style="margin:0"><img alt="{alt}" style="max-width:100%" '
         f'src="data:image/svg+xml;base64,{data}"/><figcaption><i>{alt}</i> '
-        f"(<code>{run.shown_figure(name)}</code>, <code>.png</code>)</figcaption></figure>"
+        f"(<code>{run.shown(path)}</code>, <code>.png</code>)</figcaption></figure>"
     )
 
 

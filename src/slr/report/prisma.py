@@ -14,8 +14,9 @@ import pandas as pd
 
 from slr.errors import SlrError
 from slr.protocol import Protocol
+from slr.tables.contracts import PRISMA
 from slr.tables.decisions import latest_decisions
-from slr.tables.schema import PRISMA, conform
+from slr.tables.schema import conform
 
 
 def compute_prisma(

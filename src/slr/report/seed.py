@@ -8,7 +8,7 @@ import math
 import pandas as pd
 from rapidfuzz import fuzz
 
-from slr.ingest.normalise import normalise_title
+from slr.ingest.fields import normalise_title
 from slr.protocol import Protocol
 from slr.report.synthesis import cite
 from slr.tables.decisions import included_ids

@@ -19,8 +19,10 @@ from slr.errors import SlrError
 from slr.ingest.sources import read_source
 from slr.ingest.writers import works_to_ris
 from slr.protocol import Protocol
-from slr.tables.decisions import latest_decisions
-from slr.tables.schema import DECISIONS, conform
+from slr.tables.contracts import DECISIONS
+from slr.tables.decisions import by_people, latest_decisions
+from slr.tables.io import write_csv_frame, write_text
+from slr.tables.schema import conform
 
 LABEL_NOTES = {1: "ASReview_relevant", 0: "ASReview_irrelevant", None: "ASReview_not_seen"}
 CSV_LABELS = ("asreview_label", "included", "label_included", "label", "final_included")
@@ -61,6 +63,25 @@ def asreview_ris(
         for r in frame.itertuples(index=False)
     }
     return works_to_ris(works[works["duplicate_of"].isna()], notes=notes)
+
+
+def export_for_asreview(
+    works: pd.DataFrame, decisions: pd.DataFrame, log: pd.DataFrame, path: str | Path
+) -> pd.DataFrame:
+    """Write the works with their current labels for ASReview, as CSV or RIS by ``path``'s
+    suffix; return the CSV frame. The labels come from a run's rule decisions and the
+    screening log as it is now (``log``: the run's own copy of the log may be older)."""
+    path = Path(path)
+    current = pd.concat([decisions[~by_people(decisions)], log], ignore_index=True)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".ris"):
+        raise SlrError(f"{path}: unknown export format {suffix!r}; valid options: .csv, .ris")
+    frame = to_asreview(works, current)
+    if suffix == ".csv":
+        write_csv_frame(frame, path)
+    else:
+        write_text(path, asreview_ris(works, current))
+    return frame
 
 
 def read_asreview_labels(path: str | Path) -> pd.DataFrame:

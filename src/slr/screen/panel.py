@@ -30,8 +30,8 @@ from slr.protocol import Protocol, TopicRule
 from slr.screen.model import Ranker
 from slr.screen.stop import StopCheck, check_stopping
 from slr.tables.decisions import active_rows, latest_decisions
-from slr.tables.log import append_log, read_log
-from slr.tables.schema import DECISIONS, conform, field_texts
+from slr.tables.log import LogReader, append_log
+from slr.tables.schema import field_texts
 from slr.text import compile_terms
 
 STAGE = "title_abstract"
@@ -83,6 +83,7 @@ class ScreeningSession:
         self.reviewer = reviewer.strip()
         self.blind = blind
         self.log_path = Path(log_path) if log_path else ReviewPaths.of(protocol).screening_log
+        self._log = LogReader(self.log_path)
         canonical = works[works["duplicate_of"].isna()]
         if candidates is not None:
             unknown = sorted(set(candidates) - set(canonical["work_id"]))
@@ -102,7 +103,8 @@ class ScreeningSession:
 
     # ---------------------------------------------------------------- state
     def log(self) -> pd.DataFrame:
-        return read_log(self.log_path)
+        """The screening log as it is now (everyone's rows; only new rows are read)."""
+        return self._log.read()
 
     def visible_decisions(self) -> pd.DataFrame:
         """The decisions this reviewer may see: their own in blind mode, everyone's otherwise."""
@@ -248,7 +250,7 @@ class ScreeningSession:
         df["decided_at"] = now_utc()
         df["protocol_version"] = self.protocol.version
         df["model"] = self.model
-        return append_log(self.log_path, conform(df, DECISIONS))
+        return append_log(self.log_path, df)
 
 
 def _topic_terms(protocol: Protocol) -> list[str]:

@@ -1,6 +1,6 @@
 """Rule screening: the protocol's automatable criteria, applied to the works.
 
-Every decision is a row (``slr.tables.schema.DECISIONS``): ``work_id, stage, decision,
+Every decision is a row (``slr.tables.contracts.DECISIONS``): ``work_id, stage, decision,
 criterion_id, reason, reviewer, decided_at, protocol_version``. Rows are appended, never edited;
 the current state is derived by :func:`slr.tables.decisions.latest_decisions`.
 
@@ -34,8 +34,9 @@ from slr.protocol import (
     TypeRule,
     YearRule,
 )
+from slr.tables.contracts import DECISIONS
 from slr.tables.decisions import STAGE_ORDER, latest_decisions
-from slr.tables.schema import DECISIONS, conform, field_texts
+from slr.tables.schema import conform, field_texts
 from slr.text import compile_terms, find_terms
 
 Verdict = tuple[bool | None, str]  # (excluded?, reason); None: could not be assessed

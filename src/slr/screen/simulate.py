@@ -144,6 +144,21 @@ class Simulation:
     n_retrains: int
     metrics: dict[str, float] = field(default_factory=dict)
 
+    def summary(self, data: LabelledDataset) -> dict:
+        """The metrics (rounded), CPU seconds and the settings, as ``slr simulate --json``
+        prints them; the priors by their record ids in ``data``."""
+        return {
+            **{k: round(v, 6) for k, v in self.metrics.items()},
+            "cpu_seconds": round(self.cpu_seconds, 3),
+            "n_records": int(len(data.labels)),
+            "n_included": int(data.labels.sum()),
+            "dataset": data.name,
+            "model": self.model,
+            "seed": self.seed,
+            "priors": [data.record_ids[i] for i in self.priors],
+            "retrains": self.n_retrains,
+        }
+
     @property
     def screened_labels(self) -> np.ndarray:
         return self.labels[self.order]

@@ -1,7 +1,7 @@
 """The decision log's current state: which decision is in force for each work and stage, the
 status of each work, the included studies, and the codebook tags in force.
 
-Decisions and codes are rows, appended, never edited (``slr.tables.schema.DECISIONS`` and
+Decisions and codes are rows, appended, never edited (``slr.tables.contracts.DECISIONS`` and
 ``CODES``); these pure functions derive the state from them. An ``undo`` row withdraws its
 reviewer's latest decision on that work and stage; a person's verdict on a tag is a row whose
 ``method`` starts with ``human:``.
@@ -13,7 +13,8 @@ import pandas as pd
 
 from slr.errors import SlrError
 from slr.protocol import STAGES, Protocol
-from slr.tables.schema import CODES, STATUS, conform
+from slr.tables.contracts import CODES, STATUS
+from slr.tables.schema import conform
 
 DECISION_VALUES = ("include", "exclude", "unsure", "not_retrieved", "stopped", "undo")
 # "stopped": not screened because the stopping rule was met (counted apart in PRISMA);

@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 
 from slr.errors import SchemaError, SlrError
 from slr.layout import RunPaths
-from slr.tables.schema import RUN_TABLES, Contract, conform, validate
+from slr.tables.contracts import RUN_TABLES
+from slr.tables.schema import Contract, conform, validate
 
 LIST_SEP = "; "
 RUN_TABLE_NAMES = ", ".join(t.name for t in RUN_TABLES)
@@ -110,23 +111,12 @@ def to_csv_frame(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return out
 
 
-def write_table(
-    df: pd.DataFrame, path: str | Path, contract: Contract, *, csv: bool = True
-) -> list[Path]:
-    """Validate ``df`` and write it as ``<path>.parquet`` (and ``<path>.csv``); return the paths.
-
-    ``path`` may be given with or without a suffix.
-    """
+def write_parquet(df: pd.DataFrame, path: str | Path, contract: Contract) -> Path:
+    """Validate ``df`` and write it as parquet, with the contract's arrow schema."""
     validate(df, contract, where=str(path))
-    base = Path(path)
-    base = base.with_suffix("") if base.suffix in (".parquet", ".csv") else base
-    written = []
-    with atomic_path(base.with_suffix(".parquet")) as tmp:
+    with atomic_path(path) as tmp:
         pq.write_table(_to_arrow(df, contract), tmp)
-    written.append(base.with_suffix(".parquet"))
-    if csv:
-        written.append(write_csv(df, base.with_suffix(".csv"), contract))
-    return written
+    return Path(path)
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, contract: Contract) -> Path:
@@ -142,7 +132,8 @@ def write_csv_frame(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def read_table(path: str | Path, contract: Contract) -> pd.DataFrame:
-    """Read a table written by :func:`write_table` (parquet or CSV) and check its contract."""
+    """Read a table written by :func:`write_parquet` or :func:`write_csv` and check its
+    contract."""
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{contract.name}: file not found: {path}")
@@ -155,50 +146,86 @@ def read_table(path: str | Path, contract: Contract) -> pd.DataFrame:
                 k: (got.get(k), want.get(k)) for k in {*got, *want} if got.get(k) != want.get(k)
             }
             raise SchemaError(f"{path}: schema differs from the {contract.name} contract: {diff}")
-        data = {}
-        for col in contract.columns:
-            values = table.column(col.name).to_pylist()
-            data[col.name] = values
-        df = pd.DataFrame(data)
-    else:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        for col in contract.columns:
-            if col.kind == "list" and col.name in df.columns:
-                df[col.name] = df[col.name].map(
-                    lambda v: [] if pd.isna(v) or v == "" else str(v).split(LIST_SEP)
-                )
-            elif col.kind == "bool" and col.name in df.columns:
-                df[col.name] = df[col.name].map(
-                    lambda v: None if pd.isna(v) else str(v).lower() in ("true", "1")
-                )
-            elif col.kind in ("int", "float") and col.name in df.columns:
-                df[col.name] = pd.to_numeric(df[col.name])
+        df = pd.DataFrame(
+            {col.name: table.column(col.name).to_pylist() for col in contract.columns}
+        )
+        return _checked(df, contract, path)
+    return parse_csv(path, contract, where=path)
+
+
+def parse_csv(source, contract: Contract, *, where: str | Path) -> pd.DataFrame:
+    """A CSV table (a path or a text buffer) in the contract's dtypes, checked."""
+    df = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
+    for col in contract.columns:
+        if col.name not in df.columns:
+            continue
+        if col.kind == "list":
+            df[col.name] = df[col.name].map(
+                lambda v: [] if pd.isna(v) or v == "" else str(v).split(LIST_SEP)
+            )
+        elif col.kind == "bool":
+            df[col.name] = df[col.name].map(
+                lambda v: None if pd.isna(v) else str(v).lower() in ("true", "1")
+            )
+        elif col.kind in ("int", "float"):
+            df[col.name] = pd.to_numeric(df[col.name])
+    return _checked(df, contract, where)
+
+
+def _checked(df: pd.DataFrame, contract: Contract, where: str | Path) -> pd.DataFrame:
     try:
         out = conform(df, contract)
     except SchemaError as e:
-        raise SchemaError(f"{path}: {e}") from e
-    return validate(out, contract, where=str(path))
+        raise SchemaError(f"{where}: {e}") from e
+    return validate(out, contract, where=str(where))
 
 
 def append_rows(path: str | Path, rows: pd.DataFrame, contract: Contract) -> Path:
-    """Append ``rows`` to the CSV log at ``path`` atomically (existing rows are never edited)."""
+    """Append ``rows`` to the CSV log at ``path`` (created when absent); existing rows are never
+    edited. The cost does not grow with the log: only its header and last byte are read."""
+    return append_conforming(path, conform(rows, contract), contract)
+
+
+def append_conforming(path: str | Path, rows: pd.DataFrame, contract: Contract) -> Path:
+    """:func:`append_rows` for rows already in the contract's dtypes (checked, not converted)."""
     path = Path(path)
-    rows = conform(rows, contract)
     validate(rows, contract, where=str(path))
     new = to_csv_frame(rows, contract).to_csv(index=False, lineterminator="\n")
     if not path.exists():
         return write_text(path, new)
-    old = path.read_bytes()
-    header = new.split("\n", 1)[0]
-    if old.decode("utf-8").split("\n", 1)[0] != header:
+    header, body = new.split("\n", 1)
+    with open(path, "rb") as fh:
+        first = fh.readline().decode("utf-8").rstrip("\n")
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(size - 1, 0))
+        last = fh.read(1)
+    if first != header:
         raise SchemaError(
             f"{path}: the log's header does not match the {contract.name} contract "
             f"({contract.names}); refusing to append"
         )
-    if old and not old.endswith(b"\n"):
+    if last != b"\n":
         raise SchemaError(f"{path}: the log's last line is incomplete; refusing to append")
-    body = new.split("\n", 1)[1]
-    return write_bytes(path, old + body.encode("utf-8"))
+    with open(path, "ab") as fh:
+        fh.write(body.encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return path
+
+
+def read_tail(path: str | Path, n: int) -> bytes:
+    """The last ``n`` bytes of a file (fewer when it is shorter)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        return read_tail_at(path, fh.tell(), n)
+
+
+def read_tail_at(path: str | Path, end: int, n: int) -> bytes:
+    """The ``n`` bytes of a file that end at byte ``end`` (fewer near its start)."""
+    with open(path, "rb") as fh:
+        fh.seek(max(end - n, 0))
+        return fh.read(min(n, end))
 
 
 def write_run_tables(tables: dict[str, pd.DataFrame], run: RunPaths) -> dict[str, int]:
@@ -213,9 +240,8 @@ def write_run_tables(tables: dict[str, pd.DataFrame], run: RunPaths) -> dict[str
             raise SchemaError(f"the run has no {t.name} table; it writes {RUN_TABLE_NAMES}")
         df = conform(tables[t.name], t.contract)
         if t.parquet:
-            write_table(df, run.table(t.name, ""), t.contract)
-        else:
-            write_csv(df, run.table(t.name, ".csv"), t.contract)
+            write_parquet(df, run.table(t.name, ".parquet"), t.contract)
+        write_csv(df, run.table(t.name, ".csv"), t.contract)
         rows[t.name] = len(df)
     return rows
 
@@ -237,15 +263,13 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
 # ---------------------------------------------------------------------- figures
 
 
-def save_figure(fig, stem: str | Path) -> tuple[Path, Path]:
-    """Write a matplotlib figure as ``<stem>.svg`` and ``<stem>.png`` (150 dpi), atomically and
-    without timestamps (reruns write identical bytes)."""
-    stem = Path(stem)
-    svg, png = stem.with_suffix(".svg"), stem.with_suffix(".png")
+def save_figure(fig, svg: str | Path, png: str | Path) -> tuple[Path, Path]:
+    """Write a matplotlib figure as SVG and as PNG (150 dpi), atomically and without timestamps
+    (reruns write identical bytes)."""
     with atomic_path(svg) as tmp:
         fig.savefig(
             tmp, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight"
         )
     with atomic_path(png) as tmp:
         fig.savefig(tmp, format="png", dpi=150, metadata={"Software": None}, bbox_inches="tight")
-    return svg, png
+    return Path(svg), Path(png)

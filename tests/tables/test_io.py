@@ -1,3 +1,5 @@
+"""Tables on disk: round trips, contracts checked on read and write, appends, atomic writes."""
+
 import pandas as pd
 import pytest
 from helpers import FIXTURES
@@ -6,7 +8,8 @@ from slr.errors import SchemaError
 from slr.ingest.normalise import assign_work_ids, normalise_source
 from slr.ingest.sources import read_source
 from slr.tables import io
-from slr.tables.schema import DECISIONS, WORKS, conform, validate
+from slr.tables.contracts import DECISIONS, WORKS
+from slr.tables.schema import conform, validate
 
 
 def _works():
@@ -17,8 +20,8 @@ def _works():
 
 def test_works_round_trip_parquet_and_csv(tmp_path):
     works = _works()
-    paths = io.write_table(works, tmp_path / "works", WORKS)
-    assert [p.name for p in paths] == ["works.parquet", "works.csv"]
+    io.write_parquet(works, tmp_path / "works.parquet", WORKS)
+    io.write_csv(works, tmp_path / "works.csv", WORKS)
     back = io.read_table(tmp_path / "works.parquet", WORKS)
     pd.testing.assert_frame_equal(back, works)
     from_csv = io.read_table(tmp_path / "works.csv", WORKS)
@@ -39,7 +42,7 @@ def test_schema_is_checked_on_write(tmp_path):
     works = _works()
     works.loc[0, "work_id"] = works.loc[1, "work_id"]
     with pytest.raises(SchemaError, match=r"key \('work_id',\) is not unique"):
-        io.write_table(works, tmp_path / "works", WORKS)
+        io.write_parquet(works, tmp_path / "works.parquet", WORKS)
     assert not (tmp_path / "works.parquet").exists()
 
 

@@ -1,0 +1,244 @@
+"""What tells two records apart, or not: each record's match keys (normalised titles, DOI,
+URLs, first authors' surnames, numbers in the title …), whether two records may be the same
+work, the groups they are linked into, and the candidate pairs (by key, near-identical title,
+main title). :mod:`slr.ingest.dedupe` applies them rule by rule.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from slr.ingest.fields import normalise_title
+
+FUZZY_MIN = 95  # rapidfuzz ratio for near-identical titles
+PREFIX_MIN_CHARS = 40  # a truncated title must keep at least this much to match a longer one
+LONG_TITLE_CHARS = 60  # identical titles this long link whatever their years
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record's match keys (row ``i`` of the works table), normalised once."""
+
+    i: int
+    title: str
+    main: str
+    alt: str
+    doi: str | None
+    oa: str | None
+    year: int | None
+    language: str | None
+    type: str | None
+    surnames: frozenset[str]
+    authors: tuple[str, ...]
+    keywords: tuple[str, ...]
+    urls: frozenset[str]
+    numbers: frozenset[str]
+    notice: bool
+    abstract: str
+
+
+def _surnames(author: str | None) -> frozenset[str]:
+    """Tokens that may be a surname: ``Last, F.`` gives {last}; ``First Last`` gives its words."""
+    if not author:
+        return frozenset()
+    if "," in author:
+        author = author.split(",", 1)[0]
+    return frozenset(t for t in normalise_title(author).split() if len(t) >= 3)
+
+
+def normalise_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    u = re.sub(r"^https?://", "", url.strip().lower())
+    u = re.sub(r"^www\.", "", u).rstrip("/")
+    return u or None
+
+
+_ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
+    "ii iii iv vi vii viii ix xi xii xiii xiv xv xvi xvii xviii xix xx"
+).split()
+_NOTICE = re.compile(
+    r"^(erratum|errata|corrigendum|correction|retraction|retracted|withdrawn|expression of concern"
+    r"|comment on|commentary on|reply to|response to|author reply)\b"
+)
+
+
+def _numbers(title: str) -> frozenset[str]:
+    """Digits and ordinals in a normalised title: "Part 1" and "Part 2" are different works."""
+    return frozenset(t for t in title.split() if any(ch.isdigit() for ch in t) or t in _ORDINALS)
+
+
+def same_text(a: str, b: str) -> bool:
+    """Two abstracts that are the same text, give or take formatting or a truncation."""
+    if fuzz.ratio(a, b) >= 85:
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 100 and fuzz.partial_ratio(short, long) >= 95
+
+
+def _main_title(raw: str | None) -> str:
+    if not raw or ":" not in raw:
+        return ""
+    return normalise_title(raw.split(":", 1)[0])
+
+
+def records(works: pd.DataFrame) -> list[Record]:
+    recs = []
+    for i, row in enumerate(works.itertuples(index=False)):
+        title = normalise_title(row.title) if isinstance(row.title, str) else ""
+        urls = {normalise_url(u) for u in [row.url, *row.other_urls] if isinstance(u, str)}
+        recs.append(
+            Record(
+                i=i,
+                title=title,
+                main=_main_title(row.title if isinstance(row.title, str) else None),
+                alt=normalise_title(row.title_alt) if isinstance(row.title_alt, str) else "",
+                doi=row.doi if isinstance(row.doi, str) else None,
+                oa=row.openalex_id if isinstance(row.openalex_id, str) else None,
+                year=None if pd.isna(row.publication_year) else int(row.publication_year),
+                language=row.language if isinstance(row.language, str) else None,
+                type=row.type if isinstance(row.type, str) else None,
+                surnames=_surnames(row.authors[0] if row.authors else None),
+                authors=tuple(normalise_title(a) for a in row.authors),
+                keywords=tuple(sorted(normalise_title(k) for k in row.keywords)),
+                urls=frozenset(u for u in urls if u),
+                numbers=_numbers(title),
+                notice=bool(_NOTICE.match(title)),
+                abstract=normalise_title(row.abstract)[:1000]
+                if isinstance(row.abstract, str)
+                else "",
+            )
+        )
+    return recs
+
+
+def compatible(a: Record, b: Record, *, years: bool = True) -> bool:
+    """No evidence that ``a`` and ``b`` are different works.
+
+    Different DOIs or OpenAlex IDs, years more than one apart (unless ``years=False``), first
+    authors with no surname in common, or one being an erratum/retraction/comment notice.
+    """
+    if a.doi and b.doi and a.doi != b.doi:
+        return False
+    if a.oa and b.oa and a.oa != b.oa:
+        return False
+    if a.notice != b.notice:
+        return False
+    if years and a.year is not None and b.year is not None and abs(a.year - b.year) > 1:
+        return False
+    if a.surnames and b.surnames and not (a.surnames & b.surnames):
+        return False
+    return True
+
+
+class Groups:
+    """Union-find that refuses a merge joining two different DOIs or OpenAlex IDs."""
+
+    def __init__(self, recs: list[Record]):
+        self.parent = list(range(len(recs)))
+        self.dois = [{r.doi} - {None} for r in recs]
+        self.oas = [{r.oa} - {None} for r in recs]
+        self.edges: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        self.refused = 0
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def link(self, a: int, b: int, rule: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if rule not in ("openalex", "doi"):
+            if len(self.dois[ra] | self.dois[rb]) > 1 or len(self.oas[ra] | self.oas[rb]) > 1:
+                self.refused += 1
+                return False
+        self.parent[rb] = ra
+        self.dois[ra] |= self.dois[rb]
+        self.oas[ra] |= self.oas[rb]
+        self.edges[a].append((b, rule))
+        self.edges[b].append((a, rule))
+        return True
+
+
+def link_by_key(
+    groups: Groups,
+    recs: list[Record],
+    key: Callable[[Record], Iterable[str | None]],
+    rule: str,
+    *,
+    check: bool,
+) -> None:
+    buckets: dict[object, list[int]] = defaultdict(list)
+    for r in recs:
+        for k in key(r):
+            if k:
+                buckets[k].append(r.i)
+    for members in buckets.values():
+        first = members[0]
+        for other in members[1:]:
+            if not check or compatible(recs[first], recs[other]):
+                groups.link(first, other, rule)
+
+
+def fuzzy_pairs(recs: list[Record], min_score: int) -> Iterable[tuple[int, int]]:
+    idx = [r.i for r in recs if len(r.title) >= 20]
+    titles = [recs[i].title for i in idx]
+    if len(titles) < 2:
+        return
+    step = 2000
+    for start in range(0, len(titles), step):
+        block = process.cdist(
+            titles[start : start + step],
+            titles,
+            scorer=fuzz.ratio,
+            score_cutoff=min_score,
+            dtype=np.uint8,
+            workers=-1,
+        )
+        rows, cols = np.nonzero(block)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            a, b = idx[start + r], idx[c]
+            if a < b:
+                yield a, b
+
+
+def main_title_pairs(recs: list[Record]) -> Iterable[tuple[int, int]]:
+    """(short, long): the short title is the long one's main title, or a long truncation of it."""
+    by_main: dict[str, list[int]] = defaultdict(list)
+    for r in recs:
+        if r.main:
+            by_main[r.main].append(r.i)
+    ordered = sorted((r.title, r.i) for r in recs if r.title)
+    keys = [t for t, _ in ordered]
+    for r in recs:
+        if not r.title:
+            continue
+        candidates = {i for i in by_main.get(r.title, []) if recs[i].title != r.title}
+        if len(r.title) >= PREFIX_MIN_CHARS:
+            lo = bisect.bisect_left(keys, r.title)
+            hi = bisect.bisect_left(keys, r.title + "\uffff")
+            candidates |= {i for _, i in ordered[lo:hi] if recs[i].title != r.title}
+        for i in candidates:
+            yield r.i, i
+
+
+def by_title(recs: list[Record], min_chars: int = 1) -> dict[str, list[int]]:
+    """The records of each normalised title (titles of at least ``min_chars`` characters)."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for r in recs:
+        if len(r.title) >= min_chars:
+            out[r.title].append(r.i)
+    return out

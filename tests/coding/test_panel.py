@@ -1,0 +1,156 @@
+"""A coder's verdicts on tags: new rows, the latest counts, the panel."""
+
+from helpers import ROOT, make_works
+
+from slr.coding.tagger import code_works
+from slr.protocol import load_protocol
+from slr.text import compile_term, split_sentences
+
+PROTOCOL = load_protocol(ROOT / "protocols" / "rural-community-business.yaml")
+
+
+def _codes(**rec):
+    works = make_works({"work_id": "W", "title": "A study", **rec})
+    codes = code_works(works, PROTOCOL, coded_at="2026-01-01T00:00:00Z")
+    return {r.theme_id: r for r in codes.itertuples()}
+
+
+def test_english_evidence_sentence_is_kept():
+    codes = _codes(
+        abstract="We studied 40 craft villages in Java. Members pooled savings in an arisan and a "
+        "revolving fund. Trust among members was high."
+    )
+    assert codes["S05"].evidence == "Members pooled savings in an arisan and a revolving fund."
+    assert codes["S05"].source_field == "abstract"
+    assert "arisan" in codes["S05"].method and "revolving fund*" in codes["S05"].method
+    assert codes["P01"].evidence == "Trust among members was high."
+
+
+def test_indonesian_terms_and_fields():
+    codes = _codes(
+        title="Peran BUMDes dalam pemberdayaan ekonomi desa",
+        keywords=["gotong royong", "literasi digital"],
+        abstract="Penelitian ini menemukan bahwa keterbatasan modal menjadi kendala utama. Pelatihan "
+        "pemasaran digital meningkatkan penjualan.",
+    )
+    assert codes["S02"].source_field == "title"
+    assert codes["P03"].evidence == "gotong royong" and codes["P03"].source_field == "keywords"
+    assert codes["C01"].source_field == "keywords"
+    assert (
+        codes["C02"].evidence
+        == "Penelitian ini menemukan bahwa keterbatasan modal menjadi kendala utama."
+    )
+    assert "S04" in codes and "P07" in codes
+
+
+def test_a_theme_without_matching_text_gets_no_tag():
+    codes = _codes(abstract="The weather in the highlands was recorded for ten years.")
+    assert codes == {}
+
+
+def test_terms_match_at_word_starts_with_wildcards_and_phrases():
+    assert compile_term("cooperative*").search("Women's Cooperatives grew")
+    assert not compile_term("kur").search("kurang modal")  # a whole word, not a prefix
+    assert compile_term("micro enterprise").search("a rural micro-enterprise sector")
+    assert not compile_term("micro enterprise").search("rural micro-enterprises")  # no wildcard
+    assert compile_term("self-help group*").search("self help groups")
+    assert split_sentences("One. Two! 3 items? yes.") == ["One.", "Two!", "3 items? yes."]
+
+
+def test_codes_carry_coder_time_and_protocol_version():
+    works = make_works({"work_id": "W", "title": "Koperasi wanita di desa"})
+    codes = code_works(works, PROTOCOL, coder="tester", coded_at="2026-01-01T00:00:00Z")
+    assert set(codes["coder"]) == {"tester"}
+    assert set(codes["protocol_version"]) == {PROTOCOL.version}
+
+
+# ---------------------------------------------------------------- cues, context, semantic
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from slr.coding.panel import verdict_rows  # noqa: E402
+from slr.errors import SlrError  # noqa: E402
+from slr.tables.decisions import current_codes  # noqa: E402
+
+
+def _machine():
+    works = make_works(
+        {"work_id": "W1", "title": "Koperasi wanita dan arisan di desa"},
+        {"work_id": "W2", "title": "Desa wisata berbasis masyarakat"},
+    )
+    return code_works(works, PROTOCOL, coded_at="2026-01-01T00:00:00Z", semantic=False)
+
+
+def test_verdicts_are_new_rows_and_the_latest_one_counts():
+    codes = _machine()
+    assert {("W1", "S01"), ("W1", "S05"), ("W2", "P06")} <= set(
+        zip(codes["work_id"], codes["theme_id"], strict=True)
+    )
+    reject = verdict_rows(
+        codes,
+        PROTOCOL,
+        work_id="W1",
+        theme_id="S05",
+        verdict="reject",
+        coder="ana",
+        note="arisan is social here",
+    )
+    add = verdict_rows(
+        codes,
+        PROTOCOL,
+        work_id="W2",
+        theme_id="S08",
+        verdict="add",
+        coder="ana",
+        evidence="women run the homestays",
+    )
+    all_rows = pd.concat([codes, reject, add], ignore_index=True)
+    assert len(all_rows) == len(codes) + 2  # nothing edited
+    now = set(zip(*current_codes(all_rows)[["work_id", "theme_id"]].T.values, strict=True))
+    assert ("W1", "S05") not in now and ("W2", "S08") in now and ("W1", "S01") in now
+    again = verdict_rows(
+        all_rows, PROTOCOL, work_id="W1", theme_id="S05", verdict="confirm", coder="budi"
+    )
+    now = current_codes(pd.concat([all_rows, again], ignore_index=True))
+    assert ("W1", "S05") in set(zip(now["work_id"], now["theme_id"], strict=True))
+    assert reject.iloc[0]["method"] == "human: reject (arisan is social here)"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"verdict": "maybe"}, "valid options: confirm, reject, add"),
+        ({"theme_id": "X01"}, "unknown theme 'X01'"),
+        ({"coder": " "}, "coder's name"),
+        ({"theme_id": "C01"}, "no C01 tag to reject"),
+        ({"verdict": "add", "theme_id": "C01"}, "needs its evidence"),
+    ],
+)
+def test_bad_verdicts_are_refused(kwargs, message):
+    args = {"work_id": "W1", "theme_id": "S05", "verdict": "reject", "coder": "ana", **kwargs}
+    with pytest.raises(SlrError, match=message):
+        verdict_rows(_machine(), PROTOCOL, **args)
+
+
+def test_the_coding_panel_appends_a_row_per_click(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from slr.coding.panel import CodingSession, build_coding_panel
+    from slr.tables.contracts import CODES
+    from slr.tables.io import read_table
+
+    log = tmp_path / "verdicts.csv"
+    session = CodingSession(PROTOCOL, _machine(), "ana", log_path=log)
+    panel = build_coding_panel(session)
+    panel.pick.value = ("W1", "S05")
+    panel.buttons["reject"].click()
+    panel.pick.value = ("W2", "P06")
+    panel.buttons["confirm"].click()
+    rows = read_table(log, CODES)
+    assert list(rows["method"]) == ["human: reject", "human: confirm"]
+    assert list(rows["coder"]) == ["ana", "ana"]
+    # a new session reads the log: the rejected tag is gone
+    again = CodingSession(PROTOCOL, _machine(), "budi", log_path=log)
+    assert ("W1", "S05") not in set(
+        zip(again.tags()["work_id"], again.tags()["theme_id"], strict=True)
+    )

@@ -1,0 +1,53 @@
+"""The default review (rural community business) end to end, tables only: on the committed
+bibliographic facts alone, and with the full records beside the project."""
+
+import shutil
+
+import pandas as pd
+import yaml
+from helpers import ROOT, shared
+
+from slr.cli import main
+from slr.tables.io import read_run
+
+
+def test_default_review_runs_on_the_committed_corpus_alone(tmp_path):
+    """The committed bibliographic facts alone (no ../shared): the run works and says so."""
+    for part in ("protocols", "corpus"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    path = tmp_path / "protocols" / "rural-community-business.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["sources"][2]["enrich_from"] = "missing/records.jsonl"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["-q", "run", str(path), "--run-id", "facts", "--no-report"]) == 0
+    run = read_run(tmp_path / "outputs" / "rural-community-business" / "facts")
+    assert run["works"]["abstract"].isna().all()
+    note = run["sources"].set_index("source_id").loc["hand-search", "note"]
+    assert "full records not found" in note and "no abstracts" in note
+    assert all(
+        v > 0
+        for k, v in run["meta"]["prisma"].items()
+        if k in ("identified", "duplicates", "screened", "included")
+    )
+
+
+def test_default_review_uses_abstracts_when_the_full_records_are_present(tmp_path):
+    shared("rural-corpus", "records.jsonl")
+    for part in ("protocols", "corpus"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    path = tmp_path / "protocols" / "rural-community-business.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["sources"][2]["enrich_from"] = str(
+        ROOT.parent / "shared" / "data" / "rural-corpus" / "records.jsonl"
+    )
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["-q", "run", str(path), "--run-id", "full", "--no-report"]) == 0
+    run = read_run(tmp_path / "outputs" / "rural-community-business" / "full")
+    n = run["meta"]["prisma"]
+    assert n["identified"] == 373 and n["duplicates"] == 18  # 355 works found by 373 query hits
+    for box in ("automation_excluded", "screened", "screening_excluded", "reports_sought",
+                "reports_not_retrieved", "reports_assessed", "reports_excluded", "included"):  # fmt: skip
+        assert n[box] > 0, box
+    canonical = run["works"][run["works"]["duplicate_of"].isna()]
+    assert canonical["abstract"].notna().sum() > 250
+    assert isinstance(run["works"], pd.DataFrame)

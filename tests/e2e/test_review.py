@@ -1,0 +1,134 @@
+"""One review end to end, as `slr run` writes it: every table (checked against its contract),
+figure, export, executed notebook and the report."""
+
+import json
+import re
+from urllib.parse import quote, unquote
+
+import bibtexparser
+import nbformat
+import rispy
+
+from slr.layout import RunPaths, notebook
+from slr.report.notebooks import execute_notebook
+from slr.tables.contracts import RUN_TABLES
+from slr.tables.io import read_run, read_table
+
+
+def test_the_run_writes_tables_figures_exports_and_one_report(mini_review):
+    run_dir = mini_review.paths.run("a").dir
+    assert f"report: {run_dir / 'report.html'}" in mini_review.printed["a"]
+    for name in ("works.parquet", "works.csv", "decisions.csv", "codes.csv", "prisma.csv",
+                 "sources.csv", "run.json", "report.html", "notebooks/01_corpus.ipynb",
+                 "notebooks/report.ipynb", "exports/included.ris", "exports/included.bib"):  # fmt: skip
+        assert (run_dir / name).is_file(), name
+    run = read_run(run_dir)
+    n = run["meta"]["prisma"]
+    assert (n["identified"], n["duplicates"], n["screened"], n["included"]) == (12, 2, 8, 5)
+    for box in ("identified", "duplicates", "automation_excluded", "screened", "screening_excluded",
+                "reports_sought", "reports_not_retrieved", "reports_assessed", "reports_excluded", "included"):  # fmt: skip
+        assert n[box] > 0, box
+    assert run["meta"]["protocol_hash"] and set(run["decisions"]["protocol_version"]) == {
+        run["meta"]["protocol_version"]
+    }
+    assert run["sources"].set_index("source_id").loc["oa", "status"] == "not harvested"
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "Studies included in review" in html and "Social capital" in html
+    assert "import slr" not in html  # code cells are hidden
+    # coding and topics: tables, executed notebooks
+    for name in ("topics.csv", "topic_info.csv", "topic_themes.csv", "topic_stability.csv",
+                 "notebooks/02_screening.ipynb", "notebooks/03_coding.ipynb",
+                 "notebooks/04_synthesis.ipynb", "notebooks/05_audit.ipynb"):  # fmt: skip
+        assert (run_dir / name).is_file(), name
+    included = set(run["status"].query("status == 'included'")["work_id"])
+    assert (
+        set(run["topics"]["work_id"])
+        == included
+        == set(
+            run["decisions"].query("stage == 'eligibility' and decision == 'include'")["work_id"]
+        )
+    )
+    # one report: every notebook's sections, a table of contents whose links all resolve
+    for section in ("Corpus and PRISMA", "Methods", "Screening", "Theme frequencies by group",
+                    "Topics (BERTopic)", "Findings by research question", "Audit",
+                    "Appendix: every record and its decision"):  # fmt: skip
+        assert f'href="#{quote(section.replace(" ", "-"))}"' in html, section
+    ids = set(re.findall(r'id="([^"]+)"', html))
+    links = re.findall(r'href="#([^"]+)"', html)
+    assert links and all(link in ids or unquote(link) in ids for link in links)
+    # the exports hold the included works
+    assert len(rispy.loads((run_dir / "exports" / "included.ris").read_text())) == len(included)
+    bib = bibtexparser.parse_string((run_dir / "exports" / "included.bib").read_text())
+    assert len(bib.entries) == len(included) and not bib.failed_blocks
+
+
+def test_every_run_table_is_written_read_and_counted_by_its_contract(mini_review):
+    run = RunPaths(mini_review.paths.run("a").dir)
+    loaded = read_run(run.dir)
+    manifest = json.loads(run.manifest.read_text(encoding="utf-8"))
+    for table in RUN_TABLES:
+        path = run.table(table.name, ".csv")
+        assert path.is_file(), table.name  # the mini review fits topics: every table is there
+        df = read_table(path, table.contract)  # checked against the contract
+        assert list(df.columns) == table.contract.names
+        assert len(df) == len(loaded[table.name]) == manifest["tables"][table.name], table.name
+    on_disk = {p.name for p in run.dir.glob("*.csv")}
+    assert on_disk == {f"{t.name}.csv" for t in RUN_TABLES}  # no table without a contract
+    # the current state, computed once: status per work, the tags in force
+    status = loaded["status"].set_index("work_id")
+    assert set(status.index) == set(loaded["works"]["work_id"])
+    dup = loaded["works"]["duplicate_of"].notna()
+    assert (status.loc[loaded["works"].loc[dup, "work_id"], "status"] == "duplicate").all()
+    assert (
+        status["reason"]
+        .loc[loaded["works"].loc[dup, "work_id"]]
+        .str.startswith("duplicate of")
+        .all()
+    )
+    assert not loaded["current_codes"].duplicated(["work_id", "theme_id"]).any()
+
+
+def test_the_run_draws_every_figure_from_its_tables(mini_review):
+    run_dir = mini_review.paths.run("a").dir
+    for name in ("prisma", "works_per_year", "themes_over_time", "places", "themes"):
+        for ext in ("svg", "png"):
+            assert (run_dir / "figures" / f"{name}.{ext}").stat().st_size > 1000, (name, ext)
+    svg = (run_dir / "figures" / "prisma.svg").read_text(encoding="utf-8")
+    n = read_run(run_dir)["meta"]["prisma"]
+    for label, box in (("Records screened", "screened"), ("Duplicate records", "duplicates"),
+                       ("Reports assessed for eligibility", "reports_assessed"),
+                       ("Studies included in review", "included")):  # fmt: skip
+        assert f"{label} (n = {n[box]})" in svg, label
+    assert "<dc:date>" not in svg  # no timestamp
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert 'alt="PRISMA 2020 flow diagram' in html and "data:image/svg+xml;base64," in html
+    # the theme network names the protocol's groups
+    themes = (run_dir / "figures" / "themes.svg").read_text(encoding="utf-8")
+    assert all(label in themes for label in ("potentials", "challenges", "strategies"))
+
+
+def test_the_run_writes_claims_and_references(mini_review):
+    run = read_run(mini_review.paths.run("a").dir)
+    assert list(run["claims"]["claim_id"]) == ["SC1", "SC2", "SC3", "SC4"]
+    assert set(run["claims"]["status"]) <= {"supported", "mixed", "not found"}
+    assert len(run["references"]) == 3
+    html = (mini_review.paths.run("a").dir / "report.html").read_text(encoding="utf-8")
+    assert "Participatory Rural Appraisal" in html and "SC4" in html
+
+
+def test_the_screening_notebook_executes_with_a_reviewer(mini_review, tmp_path):
+    """The screening notebook runs headless (papermill) and builds the panel."""
+    out = tmp_path / "screening.ipynb"
+    execute_notebook(
+        notebook("02_screening.py"),
+        out,
+        {
+            "protocol_path": str(mini_review.protocol),
+            "run_dir": str(mini_review.paths.run("a").dir),
+            "reviewer": "ana",
+        },
+        cwd=mini_review.project,
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
