@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from slr.ingest.dedupe import duplicate_pairs, mark_duplicates
+from slr.ingest.dedupe import duplicate_pairs, mark_duplicates, pairs_within
 from slr.ingest.fields import normalise_title
 from slr.ingest.match import same_text
 from slr.ingest.normalise import assign_work_ids, normalise_source
@@ -28,15 +28,6 @@ from slr.ingest.sources import read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-
-
-def _pairs_from_groups(groups: dict[str, list[str]]) -> set[frozenset[str]]:
-    out = set()
-    for g in groups.values():
-        for x, a in enumerate(g):
-            for b in g[x + 1 :]:
-                out.add(frozenset((a, b)))
-    return out
 
 
 def _truth_pairs(links: list[tuple[str, str]]) -> set[frozenset[str]]:
@@ -52,7 +43,7 @@ def _truth_pairs(links: list[tuple[str, str]]) -> set[frozenset[str]]:
     groups: dict[str, list[str]] = defaultdict(list)
     for x in {x for ab in links for x in ab}:
         groups[find(x)].append(x)
-    return _pairs_from_groups(groups)
+    return pairs_within(groups.values())
 
 
 def _exact_title_pairs(works: pd.DataFrame, ids: list[str]) -> set[frozenset[str]]:
@@ -61,7 +52,7 @@ def _exact_title_pairs(works: pd.DataFrame, ids: list[str]) -> set[frozenset[str
         t = normalise_title(title) if isinstance(title, str) else ""
         if t:
             groups[t].append(rid)
-    return _pairs_from_groups(groups)
+    return pairs_within(groups.values())
 
 
 def _score(pred: set, truth: set) -> tuple[float, float, float]:

@@ -2,13 +2,14 @@
 
 :func:`run_review` reads only what is frozen in ``corpus/<review>/`` (harvested pages and
 imported files) plus the protocol's file sources, and writes every output to a new run folder
-``outputs/<review>/<run>/`` with stable names (``works.parquet``/``.csv``, ``decisions.csv``,
-``codes.csv``, ``prisma.csv``, ``sources.csv``, ``run.json``, ``report.html``).
+``outputs/<review>/<run>/`` with stable names: the run tables (``slr.tables.contracts.RUN_TABLES``:
+``works.parquet``/``.csv``, ``decisions.csv``, ``codes.csv``, ``status.csv`` …), ``run.json``,
+the exports, and with the report its figures, notebooks and ``report.html``; ``manifest.json``
+last.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import platform
 from collections.abc import Callable, Iterable
@@ -46,8 +47,6 @@ from slr.tables.decisions import (
 )
 from slr.tables.log import read_verified_log
 from slr.tables.schema import conform
-
-logger = logging.getLogger(__name__)
 
 # Machine-made rows (rules, tagger) are remade by every run: their time is the run's, recorded in
 # manifest.json, so that two runs of the same inputs write identical tables.

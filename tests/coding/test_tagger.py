@@ -1,11 +1,14 @@
 """The codebook tagger: terms in every language, cues in context, method sentences, the
 semantic gate, evidence kept."""
 
+import numpy as np
+import pytest
 from helpers import ROOT, make_works
 
 from slr.coding.tagger import code_works
+from slr.errors import SlrError
 from slr.protocol import load_protocol
-from slr.text import compile_term, split_sentences
+from slr.text import compile_term, sentence_language, split_sentences
 
 PROTOCOL = load_protocol(ROOT / "protocols" / "rural-community-business.yaml")
 
@@ -66,12 +69,6 @@ def test_codes_carry_coder_time_and_protocol_version():
 
 
 # ---------------------------------------------------------------- cues, context, semantic
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from slr.errors import SlrError  # noqa: E402
-from slr.text import sentence_language  # noqa: E402
 
 
 def _codes_with(embedder=None, threshold=None, **rec):

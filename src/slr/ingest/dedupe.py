@@ -258,9 +258,9 @@ def duplicate_pairs(works: pd.DataFrame) -> set[frozenset[str]]:
     groups: dict[str, list[str]] = defaultdict(list)
     for wid, dof in zip(works["work_id"], works["duplicate_of"], strict=True):
         groups[dof if pd.notna(dof) else wid].append(wid)
-    pairs = set()
-    for g in groups.values():
-        for x, a in enumerate(g):
-            for b in g[x + 1 :]:
-                pairs.add(frozenset((a, b)))
-    return pairs
+    return pairs_within(groups.values())
+
+
+def pairs_within(groups: Iterable[list[str]]) -> set[frozenset[str]]:
+    """Every pair of members of the same group."""
+    return {frozenset((a, b)) for g in groups for x, a in enumerate(g) for b in g[x + 1 :]}

@@ -124,7 +124,7 @@ STATUS = Contract(
             "str",
             True,
             doc="included, excluded, stopped, not_retrieved, unsure, awaiting, unscreened or "
-            "duplicate (slr.tables.decisions.STATUSES)",
+            "duplicate (slr.tables.decisions.compute_status)",
         ),
         Column("stage", "str", doc="the stage whose decision set the status"),
         Column("criterion_id", "str", doc="the criterion of that decision"),

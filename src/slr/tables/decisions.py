@@ -20,10 +20,6 @@ DECISION_VALUES = ("include", "exclude", "unsure", "not_retrieved", "stopped", "
 # "stopped": not screened because the stopping rule was met (counted apart in PRISMA);
 # "undo": withdraws the same reviewer's last decision on that work and stage
 STAGE_ORDER = STAGES  # automation → title_abstract → eligibility
-STATUSES = (
-    "included", "excluded", "not_retrieved", "stopped", "unsure", "awaiting", "unscreened",
-    "duplicate",
-)  # fmt: skip
 
 
 def check_decisions(decisions: pd.DataFrame, works: pd.DataFrame, protocol: Protocol) -> None:
@@ -90,7 +86,7 @@ def latest_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
 def compute_status(works: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     """The ``status`` table: one row per work, from the current decisions.
 
-    ``status`` is one of ``STATUSES``: ``duplicate``, ``unscreened``, ``excluded``, ``stopped``
+    ``status`` is one of ``duplicate``, ``unscreened``, ``excluded``, ``stopped``
     (excluded by the stopping rule, unscreened), ``not_retrieved``, ``unsure``, ``awaiting``
     (included at a stage, next stage not yet decided) or ``included``. ``stage``,
     ``criterion_id`` and ``reason`` are those of the decision that set it (for a duplicate,
