@@ -37,3 +37,24 @@ def test_stopping_rule_meets_its_confidence_in_simulation():
         saved.append(1 - stop / n)
     assert hits / 200 >= 0.95
     assert np.mean(saved) > 0.05  # about 11 % of the records left unscreened here
+
+
+def test_first_stop_gives_the_answer_of_checking_after_every_step():
+    """first_stop computes a batch of checks at once: the same answer as check_stopping
+    called after every ``every`` records."""
+    rng = np.random.default_rng(1)
+    for trial in range(30):
+        n, r = int(rng.integers(40, 300)), int(rng.integers(1, 12))
+        labels = np.array([1] * r + [0] * (n - r))
+        order = labels[np.argsort(-(rng.normal(0, 1, n) + 1.5 * labels))]
+        every = int(rng.integers(1, 6))
+        expected = next(
+            (
+                m
+                for m in range(every, n + 1, every)
+                if check_stopping(order[:m], n, recall_target=0.95, confidence=0.9).safe_to_stop
+            ),
+            None,
+        )
+        got = first_stop(order, n, recall_target=0.95, confidence=0.9, every=every, batch=7)
+        assert got == expected, (trial, got, expected)
