@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from helpers import FIXTURES
 
-from slr.errors import SchemaError
+from slr.errors import SchemaError, SlrError
 from slr.ingest.normalise import assign_work_ids, normalise_source
 from slr.ingest.sources import read_source
 from slr.tables import io
@@ -112,3 +112,13 @@ def test_validate_reports_required_and_dtype_problems():
     bad["publication_year"] = bad["publication_year"].astype("float64")
     with pytest.raises(SchemaError, match="publication_year' has dtype float64"):
         validate(bad, WORKS)
+
+
+def test_a_run_folder_without_a_table_is_named_and_refused(tmp_path):
+    with pytest.raises(SlrError, match="not a run folder"):
+        io.read_run(tmp_path)
+    (tmp_path / "run.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(
+        SchemaError, match=r"no works\.parquet: the run is incomplete.*run it again"
+    ):
+        io.read_run(tmp_path)

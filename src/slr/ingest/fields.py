@@ -104,8 +104,7 @@ TYPE_ALIASES: dict[str, str] = {
     "retraction": "retraction", "other": "other", "standard": "other",
     "peer-review": "other", "libguides": "other", "supplementary-materials": "other",
     "grant": "other", "reference-entry": "other",
-    # document types of journal websites (e.g. community service reports, a genre of
-    # Indonesian university journals)
+    # document types that journal websites give (community service reports)
     "community-service-report": "report",
     # RIS type codes
     "jour": "article", "ejour": "article", "mgzn": "article", "inpr": "article",

@@ -255,7 +255,12 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     out: dict[str, Any] = {"meta": read_json(run.run_json)}
     for t in RUN_TABLES:
         path = run.table(t.name, ".parquet" if t.parquet else ".csv")
-        out[t.name] = read_table(path, t.contract) if path.is_file() or not t.optional else None
+        if not path.is_file() and not t.optional:
+            raise SchemaError(
+                f"{run.dir}: no {path.name}: the run is incomplete, or was made by an older slr "
+                f"(a run holds {RUN_TABLE_NAMES}); run it again"
+            )
+        out[t.name] = read_table(path, t.contract) if path.is_file() else None
     out["manifest"] = read_json(run.manifest) if run.manifest.is_file() else None
     return out
 
