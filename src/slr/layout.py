@@ -37,6 +37,12 @@ def project_root(protocol_path: Path | None) -> Path:
     return folder.parent if folder.name == PROTOCOLS else folder
 
 
+def in_project(root: Path, path: str | Path) -> Path:
+    """A path as a protocol writes it (relative to the project folder ``root``, or absolute)."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else root / p
+
+
 @dataclass(frozen=True)
 class ReviewPaths:
     """The files of one review in its project folder."""
@@ -51,8 +57,7 @@ class ReviewPaths:
     # ------------------------------------------------------------------ the project
     def resolve(self, path: str | Path) -> Path:
         """A path as the protocol writes it (relative to the project, or absolute)."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.root / p
+        return in_project(self.root, path)
 
     def shown(self, path: str | Path) -> str:
         """``path`` as a reader of the project sees it: relative to the project where it can be."""

@@ -90,3 +90,17 @@ def test_two_processes_appending_at_once_keep_the_chain(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", script, str(log), who]) for who in ("A", "B")]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     assert len(read_log(log)) == 80 and verify_log(log) == []
+
+
+def test_a_log_without_its_head_is_verified_whole_before_an_append(tmp_path):
+    from slr.layout import head_file
+
+    log = tmp_path / "decisions.csv"
+    append_log(log, _rows("W1", "W2"))
+    head_file(log).unlink()
+    append_log(log, _rows("W3"))  # the chain is checked in full, then continued
+    assert list(read_log(log)["work_id"]) == ["W1", "W2", "W3"] and verify_log(log) == []
+    head_file(log).unlink()
+    log.write_text(log.read_text(encoding="utf-8").replace("W2,", "W9,"), encoding="utf-8")
+    with pytest.raises(SchemaError, match="damaged, nothing appended: row 2"):
+        append_log(log, _rows("W4"))

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from slr.errors import ProtocolError
-from slr.layout import project_root
+from slr.layout import in_project, project_root
 from slr.protocol.base import CRITERION_ID, SLUG, THEME_ID
 from slr.protocol.model import (
     CodebookRule,
@@ -82,8 +82,7 @@ def _include_files(data: dict, path: Path | None) -> tuple[dict, list[Path]]:
         name = data.get(key)
         if not isinstance(name, str):
             continue
-        file = Path(name).expanduser()
-        file = file if file.is_absolute() else project_root(path) / file
+        file = in_project(project_root(path), name)
         if not file.is_file():
             raise ProtocolError(f"{path or 'protocol'}: {key}: file not found: {file}")
         data = {**data, key: _read_yaml(file)}

@@ -92,14 +92,15 @@ _LAST_HASH = re.compile(rb",([0-9a-f]{64})\n\Z")
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold the log's lock: one writer at a time, across processes (two reviewers' notebooks,
-    a notebook and ``slr import-labels``)."""
+def _locked(path: Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold the log's lock, across processes (two reviewers' notebooks, a notebook and
+    ``slr import-labels``): one writer at a time, and no reader while one writes
+    (``shared``: a reader's lock, which other readers may hold too)."""
     lock = lock_file(path)
     lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, "a") as fh:
         if fcntl is not None:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -117,7 +118,7 @@ def _chain_end(path: Path) -> tuple[str, int]:
     row) or, when the head is missing, from the whole log verified."""
     head = _read_head(path)
     if head is None:
-        rows = read_log(path)
+        rows = read_table(path, DECISIONS)  # under the writer's lock already
         problems = verify_chain(rows)
         if problems:
             raise SchemaError(
@@ -155,9 +156,13 @@ def append_log(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_log(path: str | Path) -> pd.DataFrame:
-    """A screening log's rows (empty when the log does not exist yet)."""
+    """A screening log's rows (empty when the log does not exist yet), read while no one
+    appends."""
     path = Path(path)
-    return read_table(path, DECISIONS) if path.exists() else DECISIONS.empty()
+    if not path.exists():
+        return DECISIONS.empty()
+    with _locked(path, shared=True):
+        return read_table(path, DECISIONS)
 
 
 class LogReader:
@@ -176,6 +181,10 @@ class LogReader:
         if not self.path.exists():
             self._rows, self._size, self._end = self.contract.empty(), 0, b""
             return self._rows
+        with _locked(self.path, shared=True):  # never half an append
+            return self._read()
+
+    def _read(self) -> pd.DataFrame:
         size = self.path.stat().st_size
         if size == self._size:
             return self._rows
