@@ -1,12 +1,12 @@
 """Screening side by side: slr's default model vs ASReview LAB 3's default (ELAS u4) vs random.
 
 On every dataset in ../shared/data/screening/ and every seed, both tools get the same prior
-records (one relevant, one irrelevant, drawn with the seed by ``slr.screen_simulate.
+records (one relevant, one irrelevant, drawn with the seed by ``slr.screen.simulate.
 choose_priors``) and run as subprocesses measured the same way (CPU seconds of the child
 process, start-up included): ``slr simulate --json --curve`` and ``asreview simulate
 --prior-idx … --seed …`` (in its own virtual environment: it needs pandas < 3). Both screen until
 every relevant record is found. Metrics for both come from the same code
-(``slr.screen_simulate.compute_metrics``) applied to each tool's screening order: ASReview's
+(``slr.screen.simulate.compute_metrics``) applied to each tool's screening order: ASReview's
 order is read from the ``results`` table of its project file.
 
 Records with neither title nor abstract (24 in Cohen_2006_ADHD, one of them relevant; 10 in
