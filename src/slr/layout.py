@@ -13,10 +13,7 @@ import os
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the protocol reads its included files through project_root
-    from slr.protocol import Protocol
+from typing import Protocol as Structure
 
 PROTOCOLS = "protocols"
 CORPUS = "corpus"
@@ -43,6 +40,18 @@ def in_project(root: Path, path: str | Path) -> Path:
     return p if p.is_absolute() else root / p
 
 
+class _Named(Structure):
+    id: str
+
+
+class ReviewFile(Structure):
+    """What the layout reads of a review's protocol (an ``slr.protocol.Protocol``, which sits
+    above the layout: it resolves the files it includes with :func:`in_project`)."""
+
+    path: Path | None
+    review: _Named
+
+
 @dataclass(frozen=True)
 class ReviewPaths:
     """The files of one review in its project folder."""
@@ -51,7 +60,7 @@ class ReviewPaths:
     review_id: str
 
     @classmethod
-    def of(cls, protocol: Protocol) -> ReviewPaths:
+    def of(cls, protocol: ReviewFile) -> ReviewPaths:
         return cls(project_root(protocol.path), protocol.review.id)
 
     # ------------------------------------------------------------------ the project
