@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 ASR_VENV ?= .venv-asreview
 
-.PHONY: install run test lint bench bench-dedup bench-harvest bench-screening bench-coding clean
+.PHONY: install run test lint bench bench-dedup bench-harvest bench-screening bench-coding bench-faults clean
 
 install: $(STAMP)
 
@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks tools notebooks
 	$(BIN)/lint-imports  # the layers: base ← tables ← ingest ← screen | coding ← report ← run ← cli
 
-bench: bench-dedup bench-harvest bench-screening bench-coding
+bench: bench-dedup bench-harvest bench-screening bench-coding bench-faults
 
 bench-dedup: install
 	$(BIN)/python benchmarks/dedup.py
@@ -50,6 +50,9 @@ bench-screening: install $(ASR_VENV)/.installed
 
 bench-coding: install
 	$(BIN)/python benchmarks/coding.py
+
+bench-faults: install
+	$(BIN)/python benchmarks/faults.py
 
 clean:
 	rm -rf $(VENV) $(ASR_VENV) .pytest_cache outputs/*/

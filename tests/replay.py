@@ -10,14 +10,20 @@ It answers from two kinds of material:
 
 Requests match on path and the query parameters that select results (``filter``, ``search``,
 ``cursor``, ``per_page``); ``api_key``, ``mailto``, ``select`` and ``include_xpac`` are ignored.
-Faults can be queued (``fail_next``): an HTTP status with a body, served before the real answer.
+Faults can be queued (``fail_next``): an HTTP status with a body, served before the real answer;
+and a listing's page can be served with faults first (``Listing.faults``, each served once):
+``429`` (with ``Retry-After``), ``500``, ``reset`` (the connection closed mid-answer),
+``trickle`` (one byte every ``trickle_seconds``), ``truncated`` (half the JSON), ``oversized``
+(the page padded past any sane size) and ``malformed`` (a result that is not a work).
 Every request is recorded with its client address and headers.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,8 +53,14 @@ class Listing:
     works: list[dict[str, Any]]
     per_page: int = 200
     count: int | None = None  # meta.count to report (default: len(works))
-    truncate_page: int | None = None  # serve this page (1-based) cut in half, once
     fail_pages: dict[int, list[int]] = field(default_factory=dict)  # page → statuses to serve first
+    faults: dict[int, list[str]] = field(default_factory=dict)  # page → FAULTS to serve first
+    trickle_seconds: float = 0.5
+    delay_seconds: float = 0.0  # before every page (a slow server, for kill tests)
+    oversized_bytes: int = 4 * 2**20
+
+
+FAULTS = ("429", "500", "reset", "trickle", "truncated", "oversized", "malformed")
 
 
 @dataclass
@@ -57,6 +69,7 @@ class ReplayState:
     listings: dict[tuple, Listing] = field(default_factory=dict)
     faults: deque = field(default_factory=deque)
     requests: list[Request] = field(default_factory=list)
+    redirect_to: str | None = None  # answer the next request with a redirect to this server
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -79,6 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
         status, body, headers = self._answer(parts.path, parts.query)
+        fault = headers.pop("X-Replay-Fault", None)
         with self.state.lock:
             self.state.requests.append(
                 Request(parts.path, parts.query, dict(self.headers), self.client_address[0], status)
@@ -89,10 +103,26 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            if fault == "reset":  # a third of the answer, then the connection is gone
+                self.wfile.write(body[: len(body) // 3])
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+            elif fault == "trickle":  # one byte at a time until the client gives up
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(float(headers.get("X-Trickle-Seconds", 0.5)))
+            else:
+                self.wfile.write(body)
+        except OSError:  # the client hung up (as it should on a trickle)
+            self.close_connection = True
 
     def _answer(self, path: str, query: str) -> tuple[int, bytes, dict[str, str]]:
         with self.state.lock:
+            if self.state.redirect_to:
+                target, self.state.redirect_to = self.state.redirect_to, None
+                return 302, b"{}", {"Location": target + self.path}
             if self.state.faults:
                 status, body, headers = self.state.faults.popleft()
                 return status, body, headers
@@ -119,9 +149,34 @@ class _Handler(BaseHTTPRequestHandler):
         cursor = params.get("cursor", "*")
         start = 0 if cursor == "*" else int(cursor.removeprefix("c"))
         page_no = start // per_page + 1
+        time.sleep(listing.delay_seconds)
+        if listing.faults.get(page_no):
+            return self._fault(listing, listing.faults[page_no].pop(0), start, per_page)
         if listing.fail_pages.get(page_no):
             status = listing.fail_pages[page_no].pop(0)
             return status, json.dumps({"error": f"HTTP {status}"}).encode(), {"Retry-After": "0"}
+        return 200, self._body(listing, start, per_page), {}
+
+    def _fault(
+        self, listing: Listing, fault: str, start: int, per_page: int
+    ) -> tuple[int, bytes, dict[str, str]]:
+        if fault in ("429", "500"):
+            return int(fault), json.dumps({"error": fault}).encode(), {"Retry-After": "0"}
+        data = self._body(listing, start, per_page)
+        if fault == "truncated":
+            return 200, data[: len(data) // 2], {}
+        if fault == "oversized":
+            return 200, data[:-1] + b" " * listing.oversized_bytes + b"}", {}
+        if fault == "malformed":
+            page = json.loads(data)
+            page["results"][1:2] = ["not a work", {"title": "no id"}]
+            return 200, json.dumps(page).encode(), {}
+        if fault in ("reset", "trickle"):
+            headers = {"X-Replay-Fault": fault, "X-Trickle-Seconds": str(listing.trickle_seconds)}
+            return 200, data, headers
+        raise ValueError(f"unknown fault {fault!r}; valid options: {', '.join(FAULTS)}")
+
+    def _body(self, listing: Listing, start: int, per_page: int) -> bytes:
         results = listing.works[start : start + per_page]
         nxt = start + per_page
         body = {
@@ -136,11 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
             "results": results,
             "group_by": [],
         }
-        data = json.dumps(body).encode()
-        if listing.truncate_page == page_no:
-            listing.truncate_page = None  # once: the retry after the failure gets a whole page
-            data = data[: len(data) // 2]
-        return 200, data, {}
+        return json.dumps(body).encode()
 
 
 class ReplayServer:

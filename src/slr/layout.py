@@ -10,16 +10,49 @@ each. No other module joins a path from strings.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Protocol as Structure
+
+from slr.errors import LayoutError, shorten
 
 PROTOCOLS = "protocols"
 CORPUS = "corpus"
 OUTPUTS = "outputs"
 LATEST = "latest"
 ENV_CACHE = "SLR_CACHE"
+
+# A name that becomes a file or folder name (a review, source or run id): letters, digits and
+# ``. _ -``, starting with a letter or digit, never ``..``; ``latest`` names the newest run.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+RESERVED = (LATEST,)
+
+
+def checked_name(value: object, what: str) -> str:
+    """``value`` if it is a valid ``what`` (a source id, a run id …) to name a file or folder
+    with; otherwise an error naming it and the rule, before anything is written."""
+    if (
+        not isinstance(value, str)
+        or not NAME.fullmatch(value)
+        or ".." in value
+        or value in RESERVED
+    ):
+        raise LayoutError(
+            f"{what} {shorten(repr(value))} cannot name a file: use 1–100 letters, digits, '.', "
+            f"'_' or '-', starting with a letter or digit, without '..'; not "
+            f"{', '.join(map(repr, RESERVED))}"
+        )
+    return value
+
+
+def inside(root: Path, path: Path) -> Path:
+    """``path`` when it lies inside ``root`` once links and ``..`` are resolved; else an error."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise LayoutError(f"{path} lies outside {root}; refusing to write there")
+    return path
 
 
 def project_root(protocol_path: Path | None) -> Path:
@@ -59,6 +92,9 @@ class ReviewPaths:
     root: Path
     review_id: str
 
+    def __post_init__(self) -> None:
+        checked_name(self.review_id, "review id")
+
     @classmethod
     def of(cls, protocol: ReviewFile) -> ReviewPaths:
         return cls(project_root(protocol.path), protocol.review.id)
@@ -94,19 +130,20 @@ class ReviewPaths:
         return self.corpus / "imports.json"
 
     def imported_file(self, source_id: str, suffix: str) -> Path:
-        return self.corpus / "imports" / f"{source_id}{suffix}"
+        folder = self.corpus / "imports"
+        return inside(folder, folder / f"{checked_name(source_id, 'source id')}{suffix}")
 
     def harvest(self, source_id: str) -> Path:
         """The frozen pages of a completed OpenAlex harvest (with ``manifest.json``)."""
-        return self.corpus / "openalex" / source_id
+        return self.corpus / "openalex" / checked_name(source_id, "source id")
 
     def harvest_partial(self, source_id: str) -> Path:
         """Where a harvest in progress saves its pages (kept for a resume)."""
-        return self.corpus / "openalex" / f"{source_id}.partial"
+        return self.corpus / "openalex" / f"{checked_name(source_id, 'source id')}.partial"
 
     def harvest_retired(self, source_id: str) -> Path:
         """Where the previous frozen harvest waits while a new one replaces it."""
-        return self.corpus / "openalex" / f"{source_id}.old"
+        return self.corpus / "openalex" / f"{checked_name(source_id, 'source id')}.old"
 
     @staticmethod
     def harvest_manifest(folder: Path) -> Path:
@@ -143,18 +180,41 @@ class ReviewPaths:
         """The link to the newest complete run."""
         return self.outputs / LATEST
 
+    def latest_staging(self, run_id: str) -> Path:
+        """The new link to run ``run_id``, made beside ``latest`` and renamed over it (a name of
+        its own, so two runs ending at once do not share it)."""
+        return self.outputs / f".{LATEST}.{checked_name(run_id, 'run id')}.{os.getpid()}.tmp"
+
     @property
-    def latest_staging(self) -> Path:
-        """The new link, made beside ``latest`` and renamed over it."""
-        return self.outputs / f".{LATEST}.tmp"
+    def embedding_cache(self) -> Path:
+        """The review's embedding cache (``.cache/<review>/embeddings`` in the project), or
+        ``$SLR_CACHE/embeddings`` when that is set (one cache shared by reviews, by choice)."""
+        if os.environ.get(ENV_CACHE):
+            return cache_dir("embeddings")
+        return self.root / ".cache" / self.review_id / "embeddings"
 
     def run(self, run_id: str) -> RunPaths:
-        return RunPaths(self.outputs / run_id)
+        return RunPaths(self.outputs / checked_name(run_id, "run id"))
+
+    def runs(self) -> list[RunPaths]:
+        """Every run folder of the review (complete or not), oldest name first."""
+        if not self.outputs.is_dir():
+            return []
+        return [
+            RunPaths(p)
+            for p in sorted(self.outputs.iterdir())
+            if p.is_dir() and not p.is_symlink() and NAME.fullmatch(p.name)
+        ]
 
 
 def head_file(log: Path) -> Path:
     """A hash-chained log's head (row count and last hash), beside the log."""
     return log.with_name(log.name + ".head.json")
+
+
+def backup_file(log: Path, stamp: str) -> Path:
+    """A copy of a log kept before it is repaired, beside it."""
+    return log.with_name(f"{log.name}.{stamp}.bak")
 
 
 def lock_file(log: Path) -> Path:
@@ -218,9 +278,10 @@ def cache_dir(*parts: str) -> Path:
     return Path(base).joinpath(*parts)
 
 
-def embedding_file(model: str, key: str) -> Path:
-    """The cached embedding of one text (``key``: the hash of model and text)."""
-    return cache_dir("embeddings", model, key[:2], f"{key}.npy")
+def embedding_file(cache: Path, model: str, key: str) -> Path:
+    """The cached embedding of one text in the cache folder ``cache`` (``key``: the hash of
+    model and text)."""
+    return cache / model / key[:2] / f"{key}.npy"
 
 
 def notebook(name: str) -> Path:

@@ -25,7 +25,7 @@ from slr.coding.topics import compute_topics
 from slr.errors import RunError
 from slr.ingest.corpus import collect_sources, read_sources
 from slr.ingest.dedupe import mark_duplicates
-from slr.layout import ReviewPaths, RunPaths
+from slr.layout import ReviewPaths, RunPaths, checked_name
 from slr.protocol import Protocol
 from slr.report.exports import write_exports
 from slr.report.figures import write_figures
@@ -45,7 +45,7 @@ from slr.tables.decisions import (
     included_ids,
     latest_decisions,
 )
-from slr.tables.log import read_verified_log
+from slr.tables.log import head_of, log_anchors, read_verified_log
 from slr.tables.schema import conform
 
 # Machine-made rows (rules, tagger) are remade by every run: their time is the run's, recorded in
@@ -154,22 +154,35 @@ def compute_synthesis(
 
 
 def new_run_dir(protocol: Protocol, run_id: str | None = None) -> Path:
+    """A new, empty run folder: ``run_id`` (checked: it names a folder), or ``run_id-2`` … when
+    that is taken, also by a run started at the same moment."""
     paths = ReviewPaths.of(protocol)
     run_id = run_id or run_stamp()
-    run_dir, n = paths.run(run_id).dir, 2
-    while run_dir.exists():
-        run_dir, n = paths.run(f"{run_id}-{n}").dir, n + 1
-    run_dir.mkdir(parents=True)
-    return run_dir
+    paths.outputs.mkdir(parents=True, exist_ok=True)
+    candidate, n = run_id, 2
+    while True:
+        run_dir = paths.run(candidate).dir
+        try:
+            run_dir.mkdir()  # atomic: of two runs asking for one name, one gets it
+            return run_dir
+        except FileExistsError:
+            candidate, n = f"{run_id}-{n}", n + 1
 
 
 def _point_latest(protocol: Protocol, run_dir: Path) -> None:
+    """Point ``latest`` at ``run_dir``: a link made under a unique name, renamed over it."""
     paths = ReviewPaths.of(protocol)
-    tmp = paths.latest_staging
-    if tmp.is_symlink() or tmp.exists():
+    link = paths.latest
+    if (link.exists() or link.is_symlink()) and not link.is_symlink():
+        raise RunError(
+            f"{link} is not slr's link to the newest run; move it away (the run is complete "
+            f"in {run_dir})"
+        )
+    tmp = paths.latest_staging(run_dir.name)
+    if tmp.is_symlink():  # left by a killed process that had the same pid
         tmp.unlink()
     tmp.symlink_to(run_dir.name)
-    os.replace(tmp, paths.latest)
+    os.replace(tmp, link)
 
 
 def run_review(
@@ -191,6 +204,8 @@ def run_review(
     only re-executes the notebooks.
     """
     paths = ReviewPaths.of(protocol)
+    if run_id is not None:
+        checked_name(run_id, "run id")  # refused before any work, not after it
     started = now_utc()
     specs = collect_sources(protocol, add_sources)
     verdicts = io.read_table(paths.coding_log, CODES) if paths.coding_log.exists() else None
@@ -204,7 +219,7 @@ def run_review(
                 "no records to review: every source is empty, missing or not harvested "
                 f"({', '.join(f'{r.source_id}: {r.status}' for r in sources_table.itertuples())})"
             )
-        human = read_verified_log(paths.screening_log)
+        human = read_verified_log(paths.screening_log, log_anchors(paths))
         works, decisions = screen_tables(
             protocol, works, decided_at=MACHINE_TIME, human=human, progress=progress
         )
@@ -266,6 +281,8 @@ def run_review(
             progress("executing the report notebooks")
         report = write_report(protocol, run)
     manifest = build_manifest(protocol, specs, run, rows, started=started)
+    if from_stage is None:  # the log this run read: later runs and `slr verify` hold it to this
+        manifest["screening_log"] = head_of(human)
     if reused is not None:
         manifest["from_stage"] = from_stage
         manifest["reused_run"] = paths.relative(reused)
@@ -289,7 +306,7 @@ def _reuse(
             "first or name a run folder with --reuse"
         )
     source = source.resolve()
-    run = io.read_run(source)
+    run = io.read_run(source, complete=True)
     if run["meta"]["protocol_hash"] != protocol.hash and stage != "coding":
         raise RunError(
             f"{source} was made with another protocol version "

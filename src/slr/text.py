@@ -3,10 +3,44 @@ language a sentence is in."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+
+from slr.errors import SlrError
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_text(raw: bytes, where: object, error: type[SlrError] = SlrError) -> str:
+    """The text of a file's bytes: UTF-8 (with or without a byte-order mark) or UTF-16 with
+    one; anything else is refused (``error``), naming the file, the line and the byte, never
+    read as another encoding that would garble it."""
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError as e:
+                raise error(f"{where}: damaged {codec.upper()} text at byte {e.start}") from e
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        nuls = raw[:2000].count(0)
+        hint = (
+            "it looks like UTF-16 without a byte-order mark; save it as UTF-8"
+            if nuls > len(raw[:2000]) // 4
+            else "save it as UTF-8 (or UTF-16 with a byte-order mark)"
+        )
+        raise error(
+            f"{where}: line {line}: not UTF-8 text (byte {raw[e.start]:#04x}); {hint}"
+        ) from e
 
 
 @dataclass(frozen=True)

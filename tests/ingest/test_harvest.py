@@ -151,14 +151,56 @@ def test_real_first_page_interruption_resume_and_count_check(
     assert "harvested 351 works but meta.count said 429" in caplog.text
 
 
-def test_truncated_page_is_an_error_and_the_rerun_resumes(tmp_path, works_351):
+def _frozen(p) -> dict[str, bytes]:
+    folder = ReviewPaths.of(p).harvest(p.sources[0].id)
+    return {f.name: f.read_bytes() for f in sorted(folder.glob("page_*.json"))}
+
+
+def test_every_fault_is_asked_again_and_the_corpus_equals_a_clean_harvest(
+    tmp_path, works_351, caplog
+):
+    """429, 5xx, a reset connection, a server that trickles, truncated JSON, an oversized page
+    and a page with records that are not works: each is asked for again, nothing of it is
+    saved, and the frozen pages are those of a harvest that met no fault."""
+    (tmp_path / "clean").mkdir(), (tmp_path / "faulty").mkdir()
+    clean = make_protocol(tmp_path / "clean", filter={"publication_year": 2020})
+    faulty = make_protocol(tmp_path / "faulty", filter={"publication_year": 2020})
+    settings = dict(per_page=100, deadline=1.5, max_bytes=4 * 2**20)
+    with ReplayServer() as server:
+        server.add_listing(filter="publication_year:2020", works=works_351)
+        harvest_source(clean.sources[0], clean, settings=_settings(server, **settings))
+    with ReplayServer() as server:
+        server.add_listing(
+            filter="publication_year:2020",
+            works=works_351,
+            trickle_seconds=0.4,
+            oversized_bytes=8 * 2**20,
+            faults={1: ["429", "reset"], 2: ["trickle", "truncated"], 3: ["oversized", "malformed"], 4: ["500"]},
+        )  # fmt: skip
+        manifest = harvest_source(faulty.sources[0], faulty, settings=_settings(server, **settings))
+    assert manifest["n_unique"] == 351 and manifest["count_matches"]
+    assert _frozen(faulty) == _frozen(clean) and len(_frozen(clean)) == 4
+    for said in ("the answer broke off", "no complete answer within 1.5 s", "is not valid JSON",
+                 "larger than 4 MB", "result 2 is not a work"):  # fmt: skip
+        assert said in caplog.text
+
+
+def test_a_page_that_stays_malformed_never_replaces_a_good_harvest(tmp_path, works_351):
     p = make_protocol(tmp_path, filter={"publication_year": 2020})
     with ReplayServer() as server:
-        server.add_listing(filter="publication_year:2020", works=works_351, truncate_page=2)
-        with pytest.raises(HarvestError, match=r"oa: page 2 is not valid JSON .*1 pages kept"):
+        server.add_listing(filter="publication_year:2020", works=works_351)
+        harvest_source(p.sources[0], p, settings=_settings(server))
+    good = _frozen(p)
+    with ReplayServer() as server:
+        server.add_listing(
+            filter="publication_year:2020", works=works_351, faults={2: ["malformed"] * 6}
+        )
+        with pytest.raises(
+            HarvestError, match=r"oa: page 2: result 2 is not a work .*asked 6 times.*resume"
+        ):
             harvest_source(p.sources[0], p, settings=_settings(server))
-        manifest = harvest_source(p.sources[0], p, settings=_settings(server))
-    assert manifest["n_unique"] == 351
+    assert _frozen(p) == good
+    assert len(read_frozen(ReviewPaths.of(p).harvest("oa"))[0]) == 351
 
 
 @pytest.mark.parametrize(
@@ -219,6 +261,35 @@ def test_offline_fails_fast_and_keeps_the_frozen_corpus(tmp_path, works_351):
         harvest_source(p.sources[0], p, settings=HarvestSettings(base_url="http://127.0.0.1:9"))
     assert time.monotonic() - t0 < 10
     assert frozen.read_bytes() == before
+
+
+def test_credentials_in_the_base_url_are_never_written(tmp_path, works_351):
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
+    with ReplayServer() as server:
+        server.add_listing(filter="publication_year:2020", works=works_351)
+        host = server.url.removeprefix("http://")
+        base = f"http://us3rn4me:pa55word@{host}/?api_key=SECRETKEY&mailto=me@example.org"
+        harvest_source(p.sources[0], p, settings=HarvestSettings(base_url=base, backoff_factor=0))
+    written = "".join(
+        f.read_text(encoding="utf-8") for f in ReviewPaths.of(p).corpus.rglob("*.json")
+    )
+    assert written and f"http://{host}" in written
+    for secret in ("pa55word", "us3rn4me", "SECRETKEY", "me@example.org"):
+        assert secret not in written
+
+
+def test_the_key_and_email_never_follow_a_redirect_to_another_host(tmp_path, works_351):
+    p = make_protocol(tmp_path, filter={"publication_year": 2020})
+    with ReplayServer() as asked, ReplayServer() as other:
+        for server in (asked, other):
+            server.add_listing(filter="publication_year:2020", works=works_351)
+        asked.state.redirect_to = other.url  # the first request is sent on to another host
+        settings = _settings(asked, api_key="KEY123", email="me@example.org")
+        harvest_source(p.sources[0], p, settings=settings)
+    first = asked.requests[0].headers
+    assert first["Authorization"] == "Bearer KEY123" and first["From"] == "me@example.org"
+    elsewhere = other.requests[0].headers
+    assert "Authorization" not in elsewhere and "From" not in elsewhere
 
 
 def test_secrets_are_sent_as_headers_and_never_written(tmp_path, works_351, monkeypatch):

@@ -221,3 +221,48 @@ def test_unknown_format_and_missing_file(tmp_path):
         read_source(tmp_path / "nope.ris")
     with pytest.raises(SourceError, match="unknown format 'endnote'; valid options: ris, bibtex"):
         read_source(FIXTURES / "mini" / "records.ris", "endnote")
+
+
+# ---------------------------------------------------------------- encodings and odd inputs
+RIS = "TY  - JOUR\nTI  - Koperasi desa \u2014 caf\u00e9 owners\nPY  - 2020\nER  - \n"
+
+
+@pytest.mark.parametrize(
+    "codec", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom"]
+)
+@pytest.mark.parametrize("suffix", [".ris", ".jsonl", ".csv"])
+def test_utf8_and_utf16_with_a_byte_order_mark_are_read_alike(tmp_path, codec, suffix):
+    text = {
+        ".ris": RIS,
+        ".jsonl": json.dumps({"title": "Koperasi desa \u2014 caf\u00e9 owners", "year": 2020},
+                             ensure_ascii=False) + "\n",
+        ".csv": "title,year\nKoperasi desa \u2014 caf\u00e9 owners,2020\n",
+    }[suffix]  # fmt: skip
+    boms = {"utf-16-le-bom": ("\ufeff", "utf-16-le"), "utf-16-be-bom": ("\ufeff", "utf-16-be")}
+    bom, encoding = boms.get(codec, ("", codec))
+    path = tmp_path / f"records{suffix}"
+    path.write_bytes((bom + text).encode(encoding))
+    records = read_source(path).records
+    assert len(records) == 1
+    assert "Koperasi desa \u2014 caf\u00e9 owners" in json.dumps(
+        records[0].data, ensure_ascii=False
+    )
+
+
+@pytest.mark.parametrize("suffix", [".ris", ".jsonl", ".csv"])
+def test_other_encodings_are_refused_naming_the_file_line_and_byte(tmp_path, suffix):
+    path = tmp_path / f"records{suffix}"
+    path.write_bytes(("title\n" + "caf\u00e9\n").encode("cp1252"))
+    with pytest.raises(
+        SourceError, match=rf"records\{suffix}: line 2: not UTF-8 text \(byte 0xe9\)"
+    ):
+        read_source(path)
+    bare = tmp_path / f"bare{suffix}"
+    bare.write_bytes(RIS.encode("utf-16-le"))  # UTF-16 without its byte-order mark
+    with pytest.raises(SourceError, match="looks like UTF-16 without a byte-order mark"):
+        read_source(bare)
+
+
+def test_a_folder_is_not_a_file(tmp_path):
+    with pytest.raises(SourceError, match="a folder, not a file"):
+        read_source(tmp_path)

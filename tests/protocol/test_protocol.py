@@ -174,3 +174,49 @@ def test_criterion_lookup_names_valid_options():
     assert p.criterion("EC1").kind == "exclusion"
     with pytest.raises(ProtocolError, match="unknown criterion 'EC99'; valid options: IC1"):
         p.criterion("EC99")
+
+
+# ---------------------------------------------------------------- hostile protocol files
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    text = DEFAULT.read_text(encoding="utf-8")
+    bad = tmp_path / "protocols" / "twice.yaml"
+    bad.parent.mkdir()
+    bad.write_text(text.replace("review:\n", "review:\n  id: other-review\n", 1), encoding="utf-8")
+    with pytest.raises(ProtocolError, match=r"twice.yaml: line \d+, column 3: not valid YAML: key "
+                       r"'id' is given twice in this mapping \(also on line \d+\)"):  # fmt: skip
+        load_protocol(bad)
+
+
+def test_a_protocol_not_in_utf8_is_refused_naming_the_byte(tmp_path):
+    bad = tmp_path / "latin.yaml"
+    bad.write_bytes("review: {id: caf\u00e9}\n".encode("cp1252"))
+    with pytest.raises(ProtocolError, match=r"latin.yaml: line 1: not UTF-8 text \(byte 0xe9\)"):
+        load_protocol(bad)
+    # UTF-16 with a byte-order mark is read (as Windows editors save it)
+    utf16 = tmp_path / "protocols" / "utf16.yaml"
+    utf16.parent.mkdir()
+    utf16.write_bytes(DEFAULT.read_text(encoding="utf-8").encode("utf-16"))
+    (tmp_path / "protocols" / "places").mkdir()
+    places = DEFAULT.parent / "places" / "indonesia.yaml"
+    (tmp_path / "protocols" / "places" / places.name).write_bytes(places.read_bytes())
+    assert load_protocol(utf16).hash == load_protocol(DEFAULT).hash
+
+
+def test_billion_laughs_is_refused_at_once_and_big_values_are_cut_in_messages(tmp_path):
+    laughs = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 13):
+        prev = chr(ord("a") + i - 1)
+        name = chr(ord("a") + i)
+        laughs.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(laughs) + "\nreview: {id: x, title: *m}\n", encoding="utf-8")
+    with pytest.raises(ProtocolError, match="more than 100 aliases"):
+        load_protocol(bomb)
+    # a few aliases are allowed; a huge bad value is shown cut, not whole
+    data = _default_data()
+    data["review"]["title"] = [["x" * 10_000] * 50] * 50
+    with pytest.raises(ProtocolError) as e:
+        parse_protocol(data)
+    assert len(str(e.value)) < 2_000 and "review.title" in str(e.value)

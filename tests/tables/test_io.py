@@ -88,7 +88,10 @@ def test_append_refuses_a_foreign_or_damaged_log(tmp_path):
     io.append_rows(tmp_path / "ok.csv", _decision("W1"), DECISIONS)
     damaged = tmp_path / "ok.csv"
     damaged.write_bytes(damaged.read_bytes().rstrip(b"\n"))
-    with pytest.raises(SchemaError, match="last line is incomplete"):
+    with pytest.raises(
+        SchemaError,
+        match="nothing appended: its last line \\(line 2, row 1\\) is incomplete.*delete that line",
+    ):
         io.append_rows(damaged, _decision("W2"), DECISIONS)
 
 

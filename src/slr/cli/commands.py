@@ -109,7 +109,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from slr.ingest.corpus import compute_corpus_status
-    from slr.layout import RunPaths
+    from slr.layout import ReviewPaths, RunPaths
     from slr.protocol import load_protocol
     from slr.run import latest_run
     from slr.tables.contracts import PRISMA
@@ -120,6 +120,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     _out("\ncorpus:")
     _out(compute_corpus_status(protocol).to_string(index=False))
     run = latest_run(protocol)
+    stopped = [r.dir.name for r in ReviewPaths.of(protocol).runs() if not r.manifest.is_file()]
+    if stopped:
+        _out(f"\nincomplete runs (stopped before they finished): {', '.join(stopped)}")
     if run is None:
         _out("\nno run yet: `slr run " + str(args.protocol) + "`")
         return 0
@@ -176,7 +179,7 @@ def _run_tables(protocol, run: Path | None):
     run_dir = run or latest_run(protocol)
     if run_dir is None:
         raise SlrError(f"no run of {protocol.review.id} yet: `slr run {protocol.path}` first")
-    return read_run(run_dir)
+    return read_run(run_dir, complete=True)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -211,13 +214,18 @@ def cmd_import_labels(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from slr.layout import ReviewPaths
+    from slr.clock import run_stamp
+    from slr.layout import ReviewPaths, backup_file
     from slr.protocol import load_protocol
-    from slr.tables.log import verify_log
+    from slr.tables.log import log_anchors, repair_log, verify_log
 
     protocol = load_protocol(args.protocol)
-    path = args.log or ReviewPaths.of(protocol).screening_log
-    problems = verify_log(path)
+    paths = ReviewPaths.of(protocol)
+    path = args.log or paths.screening_log
+    if args.repair:
+        for done in repair_log(path, backup_file(path, run_stamp())):
+            _out(f"{path}: {done}")
+    problems = verify_log(path, log_anchors(paths) if args.log is None else [])
     if problems:
         for p in problems:
             sys.stderr.write(f"slr: {path}: {p}\n")
@@ -248,7 +256,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from slr.report.diff import describe_diff, diff_runs
     from slr.tables.io import read_run
 
-    d = diff_runs(read_run(args.run_a), read_run(args.run_b))
+    d = diff_runs(read_run(args.run_a, complete=True), read_run(args.run_b, complete=True))
     if args.json:
         _out(json.dumps(d, indent=2, default=list))
     else:

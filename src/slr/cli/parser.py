@@ -100,10 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     il.set_defaults(func=cmd_import_labels)
 
     v = sub.add_parser(
-        "verify", help="check the screening log's hash chain for edited or deleted rows"
+        "verify",
+        help="check the screening log's hash chain, its head, and what earlier runs and git "
+        "recorded of it",
     )
     v.add_argument("protocol", type=Path)
     v.add_argument("--log", type=Path, help="another log (default: the review's screening log)")
+    v.add_argument(
+        "--repair",
+        action="store_true",
+        help="cut off a torn last line (after a backup) and rebuild a missing or lagging head",
+    )
     v.set_defaults(func=cmd_verify)
 
     a = sub.add_parser(

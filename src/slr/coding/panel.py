@@ -16,6 +16,7 @@ import pandas as pd
 
 from slr.clock import now_utc
 from slr.errors import SlrError
+from slr.escape import as_html
 from slr.layout import ReviewPaths
 from slr.protocol import Protocol
 from slr.tables.contracts import CODES
@@ -139,12 +140,12 @@ def build_coding_panel(session: CodingSession):
         wid, tid = pick.value
         t = session.tags()
         r = t[(t["work_id"] == wid) & (t["theme_id"] == tid)].iloc[-1]
-        evidence.value = f"<b>{r.source_field}</b>: {r.evidence}"
+        evidence.value = f"<b>{as_html(r.source_field)}</b>: {as_html(r.evidence)}"
 
     def click(button):
         wid, tid = pick.value
         session.verdict(wid, tid, button.description, note=note.value)
-        status.value = f"{button.description}ed {tid} on {wid}"
+        status.value = as_html(f"{button.description}ed {tid} on {wid}")
         note.value = ""
         pick.options = options()
         show()

@@ -33,12 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from slr.clock import now_utc
 from slr.embed import MODEL_LANGUAGE, embed
+from slr.layout import ReviewPaths
 from slr.protocol import Protocol, Theme, all_terms
 from slr.tables.contracts import CODES
 from slr.tables.schema import as_list, conform, is_missing
@@ -190,7 +192,10 @@ def code_works(
     scores: dict[str, dict[str, float]] = {}
     if semantic and to_embed:
         sentences = list(to_embed)
-        by_theme = semantic_scores(sentences, protocol.codebook, embedder or embed)
+        review_cache = ReviewPaths.of(protocol).embedding_cache
+        by_theme = semantic_scores(
+            sentences, protocol.codebook, embedder or partial(embed, cache=review_cache)
+        )
         scores = {tid: dict(zip(sentences, s.tolist(), strict=True)) for tid, s in by_theme.items()}
 
     rows = []

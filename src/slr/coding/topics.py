@@ -35,6 +35,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from slr.embed import MODEL_LANGUAGE, embed
 from slr.errors import SlrError
+from slr.layout import ReviewPaths
 from slr.protocol import Protocol
 from slr.tables.contracts import TOPIC_INFO
 from slr.tables.schema import is_missing
@@ -273,7 +274,7 @@ def compute_topics(
     words = protocol.function_words()
     texts = [work_text(by_id.loc[i], words) for i in included]
     stop_words = protocol.coding.topic_stop_words
-    vectors = embed(texts)
+    vectors = embed(texts, cache=ReviewPaths.of(protocol).embedding_cache)
     seed = protocol.topics_seed
     model = fit_topics(included, texts, seed=seed, embeddings=vectors, stop_words=stop_words)
     assignments = model.assignments.merge(model.topics[["topic", "label"]], on="topic")

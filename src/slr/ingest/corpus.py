@@ -26,10 +26,10 @@ from slr.ingest.normalise import (
     normalise_source,
 )
 from slr.ingest.sources import read_source
-from slr.layout import ReviewPaths
+from slr.layout import ReviewPaths, checked_name
 from slr.protocol import PRISMA_GROUPS, FileSource, OpenAlexSource, Protocol
 from slr.tables.contracts import SOURCES, WORKS
-from slr.tables.io import copy_file, read_json, sha256_file, write_json
+from slr.tables.io import copy_file, locked, read_json, sha256_file, write_json
 from slr.tables.schema import conform
 
 # fields the full records may add to the committed bibliographic facts
@@ -145,6 +145,8 @@ def read_sources(
             raise SourceError(f"{spec.path}: file not found (source {spec.id})")
         src = read_source(spec.path, spec.format)
         df = normalise_source(src, source_id=spec.id, where=paths.shown(spec.path))
+        if spec.kind == "extra" and not len(df):
+            raise SourceError(f"{spec.path}: no records found (--add-source); nothing run")
         notes = []
         if spec.enrich_from is not None:
             df, note = _enrich(paths, df, spec.enrich_from)
@@ -228,6 +230,8 @@ def import_file(
     format and record count. Returns the new entry.
     """
     path = Path(path).expanduser().resolve()
+    if source_id is not None:
+        checked_name(source_id, "source id")  # it names the copied file: checked first
     if prisma_group not in PRISMA_GROUPS:
         raise SlrError(
             f"unknown PRISMA group {prisma_group!r}; valid options: {', '.join(PRISMA_GROUPS)}"
@@ -237,29 +241,30 @@ def import_file(
     if not len(df):
         raise SourceError(f"{path}: no records found; nothing imported")
     digest = sha256_file(path)
-    imports = read_imports(protocol)
-    for imp in imports:
-        if imp["sha256"] == digest:
-            raise SlrError(f"{path}: already imported as source {imp['id']!r} ({imp['path']})")
-    taken = {s.id for s in protocol.sources} | {imp["id"] for imp in imports}
-    sid = source_id or _unique_id(f"import-{_slug(path.stem)}", taken)
-    if sid in taken:
-        raise SlrError(f"source id {sid!r} is already used; taken: {', '.join(sorted(taken))}")
     paths = ReviewPaths.of(protocol)
-    target = paths.imported_file(sid, "".join(path.suffixes[-2:]) or ".txt")
-    copy_file(path, target)
-    entry = {
-        "id": sid,
-        "path": str(target.relative_to(paths.corpus)),
-        "original": str(path),
-        "format": src.format,
-        "sha256": digest,
-        "n_records": len(df),
-        "prisma_group": prisma_group,
-        "imported_at": now_utc(),
-        "protocol_hash": protocol.hash,
-    }
-    write_json(paths.imports_manifest, {"imports": [*imports, entry]})
+    with locked(paths.imports_manifest):  # two imports at once: one after the other
+        imports = read_imports(protocol)
+        for imp in imports:
+            if imp["sha256"] == digest:
+                raise SlrError(f"{path}: already imported as source {imp['id']!r} ({imp['path']})")
+        taken = {s.id for s in protocol.sources} | {imp["id"] for imp in imports}
+        sid = source_id or _unique_id(f"import-{_slug(path.stem)}", taken)
+        if sid in taken:
+            raise SlrError(f"source id {sid!r} is already used; taken: {', '.join(sorted(taken))}")
+        target = paths.imported_file(sid, "".join(path.suffixes[-2:]) or ".txt")
+        copy_file(path, target)
+        entry = {
+            "id": sid,
+            "path": str(target.relative_to(paths.corpus)),
+            "original": str(path),
+            "format": src.format,
+            "sha256": digest,
+            "n_records": len(df),
+            "prisma_group": prisma_group,
+            "imported_at": now_utc(),
+            "protocol_hash": protocol.hash,
+        }
+        write_json(paths.imports_manifest, {"imports": [*imports, entry]})
     return entry
 
 

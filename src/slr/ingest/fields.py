@@ -156,3 +156,23 @@ def normalise_title(title: Any) -> str:
     s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
     s = re.sub(r"[\W_]+", " ", s)
     return re.sub(r"\s+", " ", s).strip()
+
+
+def as_kind(value: Any, kind: str) -> Any:
+    """``value`` as a table cell of ``kind`` (str, list, bool, int, float; a number may come
+    as text), or None when it cannot be one."""
+    if kind == "str":
+        return value if isinstance(value, str) else None
+    if kind == "list":
+        return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
+        value = float(value)
+    if kind == "int" and isinstance(value, int | float) and float(value).is_integer():
+        return int(value)
+    if kind == "float" and isinstance(value, int | float) and abs(value) < float("inf"):
+        return float(value)
+    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -21,8 +22,9 @@ from urllib.parse import quote
 import requests
 
 from slr.clock import now_utc
-from slr.errors import HarvestError
+from slr.errors import HarvestError, shorten
 from slr.ingest.openalex import (
+    BrokenAnswer,
     HarvestSettings,
     fetch,
     fetch_reference_matches,
@@ -67,21 +69,8 @@ def harvest_source(
     while cursor is not None:
         n = len(pages) + 1
         page_url = f"{url}&per_page={settings.per_page}&cursor={quote(cursor, safe='')}"
-        body, status = fetch(session, page_url, settings, source.id, n)
-        try:
-            data = json.loads(body)
-        except json.JSONDecodeError as e:
-            raise HarvestError(
-                f"{source.id}: page {n} is not valid JSON ({e.msg} at line {e.lineno}); "
-                f"{len(pages)} pages kept in {partial}; rerun `slr harvest` to resume"
-            ) from e
-        meta = data.get("meta") if isinstance(data, dict) else None
-        if not isinstance(meta, dict) or not isinstance(data.get("results"), list):
-            raise HarvestError(
-                f"{source.id}: page {n} is not an OpenAlex list response (no meta/results); "
-                f"{len(pages)} pages kept in {partial}"
-            )
-        results = data["results"]
+        body, status, data = _fetch_page(session, page_url, settings, source.id, n)
+        results, meta = data["results"], data["meta"]
         if manifest["meta_count"] is None:
             manifest["meta_count"] = meta.get("count")
         next_cursor = meta.get("next_cursor")
@@ -99,7 +88,7 @@ def harvest_source(
                     "status": status,
                 }
             )
-        ids += [w.get("id") for w in results if isinstance(w, dict)]
+        ids += [w["id"] for w in results]
         collected += len(results)
         manifest["n_results"] = collected
         write_json(ReviewPaths.harvest_manifest(partial), manifest)
@@ -132,6 +121,50 @@ def harvest_source(
     return manifest
 
 
+def _fetch_page(
+    session: requests.Session, url: str, settings: HarvestSettings, source_id: str, n: int
+) -> tuple[bytes, int, dict[str, Any]]:
+    """Page ``n``: its body, status and parsed JSON, checked to be a whole OpenAlex list page
+    whose every result is a work (an object with an ``id``). An answer that broke off, came too
+    slowly or is not such a page is asked for again (``settings.max_retries`` times, waiting
+    longer each time); nothing of it is saved."""
+    for attempt in range(settings.max_retries + 1):
+        try:
+            body, status = fetch(session, url, settings, source_id, n)
+            return body, status, check_page(body, f"{source_id}: page {n}")
+        except BrokenAnswer as e:
+            if attempt == settings.max_retries:
+                raise HarvestError(
+                    f"{e} (asked {attempt + 1} times); saved pages are kept, rerun "
+                    "`slr harvest` to resume"
+                ) from e
+            logger.warning("%s; asking again", e)
+            time.sleep(settings.backoff_factor * 2**attempt)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def check_page(body: bytes, where: str) -> dict[str, Any]:
+    """``body`` parsed, if it is an OpenAlex list page (``meta``, ``results``) whose results
+    are all works; else :class:`BrokenAnswer` naming what is wrong."""
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BrokenAnswer(f"{where} is not valid JSON ({e})") from e
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("meta"), dict)
+        and isinstance(data.get("results"), list)
+    ):
+        raise BrokenAnswer(f"{where} is not an OpenAlex list page (no meta/results)")
+    for i, work in enumerate(data["results"], start=1):
+        if not isinstance(work, dict) or not isinstance(work.get("id"), str) or not work["id"]:
+            raise BrokenAnswer(
+                f"{where}: result {i} is not a work (an object with an `id`): "
+                f"{shorten(json.dumps(work), 80)}"
+            )
+    return data
+
+
 def _start_or_resume(
     partial: Path, source: OpenAlexSource, protocol: Protocol, settings: HarvestSettings, url: str
 ) -> dict[str, Any]:
@@ -155,7 +188,7 @@ def _start_or_resume(
         "source_id": source.id,
         "query": source.model_dump(mode="json", exclude={"description", "prisma_group"}),
         "url": public_url(url),
-        "base_url": settings.base_url,
+        "base_url": public_url(settings.base_url),
         "per_page": settings.per_page,
         "meta_count": None,
         "n_results": 0,

@@ -18,7 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from slr.errors import SourceError, shorten
 from slr.ingest.fields import (
+    as_kind,
     clean_list,
     clean_str,
     invert_abstract,
@@ -254,7 +256,7 @@ def normalise_records(
     mapper = MAPPERS[source_format]
     rows = []
     for rec in records:
-        row = mapper(rec.data)
+        row = _mapped(mapper, rec, f"{where}: {rec.locator}" if where else rec.locator)
         row["type"] = normalise_type(row.get("type_source"))
         row["source_id"] = source_id
         row["source_format"] = source_format
@@ -263,6 +265,40 @@ def normalise_records(
     df = pd.DataFrame(rows, columns=[*WORKS.names]) if rows else WORKS.empty()
     df["work_id"] = ""
     return conform(df, WORKS)
+
+
+def _mapped(mapper: Callable, rec: RawRecord, where: str) -> dict[str, Any]:
+    """``mapper(rec.data)``, every value of the kind its works column holds; a value of the
+    wrong type is an error naming the file, the record and the field."""
+    try:
+        row = mapper(rec.data)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
+        raise SourceError(f"{where}: {_culprit(mapper, rec.data)} ({type(e).__name__}: {e})") from e
+    for col in WORKS.columns:
+        value = row.get(col.name)
+        if value is None or (isinstance(value, float) and value != value):
+            continue
+        fitted = as_kind(value, col.kind)
+        if fitted is None:
+            raise SourceError(
+                f"{where}: field {col.name!r} holds {type(value).__name__} "
+                f"{shorten(json.dumps(value, default=str), 80)}; slr reads it as {col.kind}"
+            )
+        row[col.name] = fitted
+    return row
+
+
+def _culprit(mapper: Callable, data: dict[str, Any]) -> str:
+    """Which field of a record its mapper cannot read (each field tried alone)."""
+    keep = {k: data[k] for k in ("id",) if k in data}
+    for key, value in data.items():
+        try:
+            mapper({**keep, key: value})
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+            return f"field {key!r} holds a value slr cannot read: " + shorten(
+                json.dumps(value, default=str), 80
+            )
+    return "a record slr cannot read"
 
 
 def normalise_source(

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from pyalex import Works
 from pyalex.api import AlexConfig, OpenAlexAuth
 from rapidfuzz import fuzz
@@ -36,7 +38,13 @@ ENV_API_KEY = "OPENALEX_API_KEY"
 ENV_EMAIL = "OPENALEX_EMAIL"
 PER_PAGE = 200
 RETRY_STATUS = (429, 500, 502, 503, 504)
-_SECRET_PARAMS = {"api_key", "mailto"}
+_SECRET_PARAMS = {"api_key", "apikey", "key", "token", "access_token", "password", "mailto"}
+IDENTIFYING_HEADERS = ("Authorization", "From")  # the API key and the e-mail: OpenAlex's only
+
+
+class BrokenAnswer(HarvestError):
+    """An answer that broke off, came too slowly or is not a whole OpenAlex page: asking
+    again may well work."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,9 @@ class HarvestSettings:
     max_retries: int = 5
     backoff_factor: float = 1.0
     connect_retries: int = 1
-    timeout: tuple[float, float] = (10.0, 60.0)
+    timeout: tuple[float, float] = (10.0, 60.0)  # to connect; between two bytes of an answer
+    deadline: float = 300.0  # seconds for a whole answer (a server that trickles is cut off)
+    max_bytes: int = 64 * 2**20  # an answer larger than this is refused (a page is ~1-5 MB)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> HarvestSettings:
@@ -86,12 +96,31 @@ def query_url(source: OpenAlexSource, *, base_url: str = DEFAULT_BASE_URL) -> st
 
 
 def public_url(url: str) -> str:
-    """``url`` without secret parameters (``api_key``, ``mailto``)."""
+    """``url`` as a file may show it: without a user name or password (``user:pw@host``) and
+    without secret parameters (``api_key``, ``mailto``, ``token`` …)."""
     parts = urlsplit(url)
     kept = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _SECRET_PARAMS
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _SECRET_PARAMS
     ]
-    return urlunsplit(parts._replace(query=urlencode(kept, safe=":,|*")))
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(kept, safe=":,|*")))
+
+
+class _Session(requests.Session):
+    """A session that never sends the API key or the e-mail to another host than the one
+    asked (requests drops ``Authorization`` on such a redirect, not ``From``)."""
+
+    def rebuild_auth(self, prepared_request, response):  # requests' hook for redirects
+        super().rebuild_auth(prepared_request, response)
+        before, after = urlsplit(response.request.url), urlsplit(prepared_request.url)
+        if (before.hostname, before.port) != (after.hostname, after.port):
+            for name in IDENTIFYING_HEADERS:
+                prepared_request.headers.pop(name, None)
 
 
 def make_session(settings: HarvestSettings) -> requests.Session:
@@ -107,7 +136,7 @@ def make_session(settings: HarvestSettings) -> requests.Session:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
-    session = requests.Session()
+    session = _Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -125,25 +154,27 @@ def fetch(
     session: requests.Session, url: str, settings: HarvestSettings, source_id: str, n: int
 ) -> tuple[bytes, int]:
     """GET ``url``; the body and status of a 200 answer, else :class:`HarvestError` saying what
-    went wrong and what to do (``source_id`` and page ``n`` name the request)."""
-    shown = public_url(url)
+    went wrong and what to do (``source_id`` and page ``n`` name the request). The whole
+    answer must come within ``settings.deadline`` seconds and ``settings.max_bytes``."""
+    shown, base = public_url(url), public_url(settings.base_url)
     try:
-        response = session.get(url, timeout=settings.timeout)
+        response = session.get(url, timeout=settings.timeout, stream=True)
     except requests.exceptions.ConnectionError as e:
         raise HarvestError(
-            f"{source_id}: cannot reach {settings.base_url} ({_root_cause(e)}); `slr harvest` "
+            f"{source_id}: cannot reach {base} ({_root_cause(e)}); `slr harvest` "
             "needs the internet; the frozen corpus is unchanged and saved pages are kept"
         ) from e
     except requests.exceptions.Timeout as e:
         raise HarvestError(
-            f"{source_id}: page {n}: no answer from {settings.base_url} within "
+            f"{source_id}: page {n}: no answer from {base} within "
             f"{settings.timeout[1]:g} s; saved pages are kept, rerun to resume"
         ) from e
     except requests.exceptions.RequestException as e:
         raise HarvestError(f"{source_id}: page {n}: request failed: {_root_cause(e)}") from e
+    body = _read_body(response, settings, f"{source_id}: page {n}")
     if response.status_code == 200:
-        return response.content, 200
-    message = _error_message(response)
+        return body, 200
+    message = _error_message(body)
     if response.status_code in (401, 403):
         hint = f"set {ENV_API_KEY} to a valid OpenAlex API key"
     elif response.status_code == 400:
@@ -159,12 +190,43 @@ def fetch(
     )
 
 
-def _error_message(response: requests.Response, limit: int = 400) -> str:
+def _read_body(response: requests.Response, settings: HarvestSettings, what: str) -> bytes:
+    """The answer's body, read within the deadline and the size limit. It is read as it comes
+    (one network read at a time), so a server that sends one byte every few seconds, which
+    never passes the per-read timeout, is still cut off at the deadline."""
+    chunks, size, started = [], 0, time.monotonic()
     try:
-        body = response.json()
-        text = body.get("message") or body.get("error") or json.dumps(body)
+        while True:
+            if time.monotonic() - started > settings.deadline:
+                raise BrokenAnswer(
+                    f"{what}: no complete answer within {settings.deadline:g} s ({size} bytes came)"
+                )
+            chunk = response.raw.read1(1 << 16, decode_content=True)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > settings.max_bytes:
+                raise BrokenAnswer(
+                    f"{what}: the answer is larger than {settings.max_bytes / 2**20:g} MB"
+                )
+            chunks.append(chunk)
+    except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as e:
+        raise BrokenAnswer(f"{what}: the answer broke off ({_root_cause(e)})") from e
+    finally:
+        response.close()
+    return b"".join(chunks)
+
+
+def _error_message(body: bytes, limit: int = 400) -> str:
+    try:
+        data = json.loads(body)
+        text = (
+            data.get("message") or data.get("error") or json.dumps(data)
+            if isinstance(data, dict)
+            else json.dumps(data)
+        )
     except ValueError:
-        text = response.text
+        text = body.decode("utf-8", errors="replace")
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit] + " …"
 
@@ -221,7 +283,7 @@ def fetch_reference_matches(
         }
     return {
         "looked_up_at": now_utc(),
-        "base_url": settings.base_url,
+        "base_url": public_url(settings.base_url),
         "protocol_hash": protocol.hash,
         "results": results,
     }

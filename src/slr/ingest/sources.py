@@ -29,6 +29,7 @@ from bibtexparser.middlewares import LatexDecodingMiddleware
 
 from slr.errors import SourceError
 from slr.protocol import SOURCE_FORMATS as FORMATS
+from slr.text import decode_text
 
 logger = logging.getLogger(__name__)
 
@@ -81,23 +82,24 @@ def detect_format(path: str | Path) -> str:
 
 
 def _sniff_jsonl(path: Path) -> str:
-    with open(path, encoding="utf-8-sig") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    first = json.loads(line)
-                except json.JSONDecodeError:
-                    return "records-jsonl"  # the reader reports the error with its line
-                oa = isinstance(first, dict) and str(first.get("id", "")).startswith(
-                    ("https://openalex.org/W", "W")
-                )
-                return "openalex-jsonl" if oa else "records-jsonl"
-    return "records-jsonl"
+    first_line = next((ln for ln in _read_text(path).split("\n") if ln.strip()), None)
+    if first_line is None:
+        return "records-jsonl"
+    try:
+        first = json.loads(first_line)
+    except json.JSONDecodeError:
+        return "records-jsonl"  # the reader reports the error with its line
+    oa = isinstance(first, dict) and str(first.get("id", "")).startswith(
+        ("https://openalex.org/W", "W")
+    )
+    return "openalex-jsonl" if oa else "records-jsonl"
 
 
 def read_source(path: str | Path, format: str = "auto") -> SourceFile:
     """Read a source file of ``format`` (``auto``: detect it) into raw records."""
     path = Path(path)
+    if path.is_dir():
+        raise SourceError(f"{path}: a folder, not a file; give the file to read")
     if not path.is_file():
         raise SourceError(f"{path}: file not found")
     fmt = detect_format(path) if format == "auto" else format
@@ -118,19 +120,8 @@ def read_source(path: str | Path, format: str = "auto") -> SourceFile:
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError:
-            raise SourceError(
-                f"{path}: line {line}: not UTF-8 text (byte {raw[e.start]:#x}); "
-                "re-export it as UTF-8"
-            ) from e
-        logger.warning("%s: not UTF-8 (line %d); read it as Windows-1252", path, line)
+    """A source file's text (UTF-8, or UTF-16 with a byte-order mark), line ends made LF."""
+    text = decode_text(path.read_bytes(), path, SourceError)
     # CR LF, CR CR LF (EPPI exports) and lone CR all become LF
     return re.sub(r"\r+\n", "\n", text).replace("\r", "\n")
 
@@ -322,8 +313,7 @@ def openalex_records(data: Any, *, where: str) -> list[RawRecord]:
 
 
 def read_jsonl(path: Path) -> list[RawRecord]:
-    with open(path, encoding="utf-8-sig") as fh:
-        return list(_jsonl_records(fh, where=str(path)))
+    return list(_jsonl_records(_read_text(path).split("\n"), where=str(path)))
 
 
 def read_openalex_snapshot(path: Path) -> list[RawRecord]:
@@ -331,6 +321,8 @@ def read_openalex_snapshot(path: Path) -> list[RawRecord]:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             return list(_jsonl_records(fh, where=str(path)))
+    except UnicodeDecodeError as e:
+        raise SourceError(f"{path}: not UTF-8 text inside the gzip stream ({e.reason})") from e
     except (EOFError, OSError, zlib.error) as e:
         raise SourceError(
             f"{path}: the gzip stream is damaged or truncated ({type(e).__name__}: {e})"

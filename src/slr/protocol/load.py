@@ -3,13 +3,14 @@ valid options."""
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from slr.errors import ProtocolError
+from slr.errors import ProtocolError, shorten
 from slr.layout import in_project, project_root
 from slr.protocol.base import CRITERION_ID, SLUG, THEME_ID
 from slr.protocol.model import (
@@ -23,9 +24,59 @@ from slr.protocol.model import (
     TypeRule,
     YearRule,
 )
+from slr.text import decode_text
 
 # parts of the protocol that may be given as the name of a YAML file holding them
 INCLUDABLE = ("places",)
+MAX_ALIASES = 100  # YAML aliases (*name) a protocol may use: enough for any, too few to explode
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep the last
+    silently) and more than :data:`MAX_ALIASES` aliases (a "billion laughs" file)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent, index):  # PyYAML's hook: one node, alias or not
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"more than {MAX_ALIASES} aliases (*name); a protocol needs few",
+                    self.peek_event().start_mark,
+                )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {shorten(repr(key), 80)} is given twice in this mapping (also on line "
+                    f"{seen[key].line + 1}); YAML would keep only the last",
+                    key_node.start_mark,
+                )
+            if isinstance(key, str | int | float | bool):
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+_SHOWN = reprlib.Repr()  # (Python 3.11's takes no arguments)
+_SHOWN.maxstring = _SHOWN.maxother = 200
+_SHOWN.maxlist = _SHOWN.maxdict = 4
+_SHOWN.maxlevel = 2
+
+
+def _shown(value: Any) -> str:
+    """A bad value for an error message: bounded however big or deep it is."""
+    return shorten(_SHOWN.repr(value))
 
 
 def load_protocol(path: str | Path) -> Protocol:
@@ -44,8 +95,9 @@ def load_protocol(path: str | Path) -> Protocol:
 
 
 def _read_yaml(path: Path) -> Any:
+    text = decode_text(path.read_bytes(), path, ProtocolError)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -164,11 +216,11 @@ def _describe(err: dict[str, Any]) -> str:
         tag = ctx.get("discriminator", "").strip("'")
         options = ", ".join(_UNION_MODELS.get(tag, {})) or ctx.get("expected_tags", "")
         bad = ctx.get("tag")
-        what = f"{tag} {bad!r} is not valid" if bad is not None else f"`{tag}` is missing"
+        what = f"{tag} {_shown(bad)} is not valid" if bad is not None else f"`{tag}` is missing"
         return f"{dotted}: {what}; valid options: {options}"
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return f"{dotted}: {value!r} is not valid; valid options: {expected}"
+        return f"{dotted}: {_shown(value)} is not valid; valid options: {expected}"
     if kind == "string_pattern_mismatch":
         pattern = err.get("ctx", {}).get("pattern", "")
         hint = {
@@ -176,8 +228,8 @@ def _describe(err: dict[str, Any]) -> str:
             THEME_ID: "an upper-case prefix and two digits, e.g. P01, C03, S12",
             SLUG: "lower-case letters, digits and dashes",
         }.get(pattern, f"pattern {pattern}")
-        return f"{dotted}: {value!r} is not a valid id; expected {hint}"
+        return f"{dotted}: {_shown(value)} is not a valid id; expected {hint}"
     if kind == "value_error":
         msg = str(err.get("msg", "")).removeprefix("Value error, ")
         return f"{dotted}: {msg}" if dotted != "(top level)" else msg
-    return f"{dotted}: {err.get('msg')} (got {value!r})"
+    return f"{dotted}: {err.get('msg')} (got {_shown(value)})"

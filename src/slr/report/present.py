@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 from pandas.io.formats.style import Styler
 
+from slr.escape import as_code, as_html, as_link, as_markdown
 from slr.layout import RunPaths
 from slr.protocol import FileSource, OpenAlexSource, Protocol
 from slr.report import seed, synthesis
@@ -28,11 +28,19 @@ _TABLE_STYLE = [
 ]
 
 
-def _style(df: pd.DataFrame, *, index: bool = False) -> Styler:
-    """A left-aligned table; its HTML id comes from its content (pandas would draw a random
-    one), so a rerun renders the same page."""
+def _style(df: pd.DataFrame, *, index: bool = False, links: dict[str, int] | None = None) -> Styler:
+    """A left-aligned table, every cell escaped; ``links``: columns holding URLs, shown as
+    links (their text without the first ``n`` characters, as ``https://doi.org/``). Its HTML
+    id comes from its content (pandas would draw a random one), so a rerun renders the same
+    page."""
     digest = hashlib.sha256(df.to_csv().encode("utf-8")).hexdigest()[:10]
-    style = df.style.set_uuid(digest).set_table_styles(_TABLE_STYLE)
+    style = df.style.set_uuid(digest).set_table_styles(_TABLE_STYLE).format(escape="html")
+    for column, cut in (links or {}).items():
+        style = style.format(
+            lambda u, cut=cut: as_link(u, u[cut:], escaped=True) if u else "",
+            subset=[column],
+            escape="html",
+        )
     return style if index else style.hide(axis="index")
 
 
@@ -41,10 +49,11 @@ def summary_markdown(protocol: Protocol, run: Run) -> str:
     counts = meta["prisma"]
     questions = "\n".join(f"- **{k}** {v}" for k, v in protocol.review.questions.items())
     sources = ", ".join(
-        f"{s['source_id']} ({s['status']}, {s['n_records']})" for s in meta["sources"]
+        f"{as_markdown(s['source_id'])} ({s['status']}, {s['n_records']})" for s in meta["sources"]
     )
     extra = (
-        f"\n\nAdded to this run only (`--add-source`): {', '.join(meta['added_sources'])}."
+        "\n\nAdded to this run only (`--add-source`): "
+        f"{', '.join(map(as_code, meta['added_sources']))}."
         if meta.get("added_sources")
         else ""
     )
@@ -138,7 +147,7 @@ def candidate_themes_markdown(run: Run) -> str:
     new = info[info["candidate_new_theme"]]
     if new.empty:
         return "Every topic carries at least one codebook theme on half of its works or more."
-    lines = [f"- **{r.label}** ({r.size} works)" for r in new.itertuples()]
+    lines = [f"- **{as_markdown(r.label)}** ({r.size} works)" for r in new.itertuples()]
     return (
         "Topics that carry no codebook theme on half of their works (candidate new themes):\n\n"
         + "\n".join(lines)
@@ -199,10 +208,11 @@ def figure(protocol: Protocol, run_dir, name: str):
         return Markdown(f"*No figure `{name}` in this run.*")
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     alt = places_caption(protocol) if name == "places" else FIGURE_TEXT.get(name, name)
+    alt = as_html(alt)
     return HTML(
         f'<figure style="margin:0"><img alt="{alt}" style="max-width:100%" '
         f'src="data:image/svg+xml;base64,{data}"/><figcaption><i>{alt}</i> '
-        f"(<code>{run.shown(path)}</code>, <code>.png</code>)</figcaption></figure>"
+        f"({as_code(run.shown(path))}, <code>.png</code>)</figcaption></figure>"
     )
 
 
@@ -246,18 +256,19 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
         status = f"{row['status']}, {int(row['n_records'])} records" if row is not None else ""
         if isinstance(s, OpenAlexSource):
             query = "; ".join(
-                [f"search `{s.search}`"] * bool(s.search)
-                + [f"filter `{k}:{v}`" for k, v in s.filter.items()]
+                [f"search {as_code(s.search)}"] * bool(s.search)
+                + [f"filter {as_code(f'{k}:{v}')}" for k, v in s.filter.items()]
             )
+            note = (row["note"] if row is not None else "") or ""
             lines.append(f"- **{s.id}** (OpenAlex, {s.prisma_group}): {query} — {status}. "
-                         f"{(row['note'] if row is not None else '') or ''}")  # fmt: skip
+                         f"{as_markdown(note)}")  # fmt: skip
         elif isinstance(s, FileSource):
             lines.append(
-                f"- **{s.id}** ({s.prisma_group}): {s.description or s.path} — {status}; "
-                "search date: as given by the source file (none recorded by slr)."
+                f"- **{s.id}** ({s.prisma_group}): {as_markdown(s.description or s.path)} — "
+                f"{status}; search date: as given by the source file (none recorded by slr)."
             )
     for s in sources.index.difference([x.id for x in protocol.sources]):
-        lines.append(f"- **{s}** (added file): {sources.loc[s, 'status']}, "
+        lines.append(f"- **{as_markdown(s)}** (added file): {sources.loc[s, 'status']}, "
                      f"{int(sources.loc[s, 'n_records'])} records.")  # fmt: skip
     lines += ["", "### Eligibility criteria", ""]
     for c in protocol.criteria:
@@ -267,7 +278,7 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
     reviewers = sorted(set(run["decisions"]["reviewer"]))
     lines += [
         "", "### Screening", "",
-        f"Decisions by {', '.join(reviewers)}; automated criteria: "
+        f"Decisions by {', '.join(map(as_markdown, reviewers))}; automated criteria: "
         f"{', '.join(sc.automate or ()) or 'none'}. People screen in `notebooks/02_screening.py`, "
         f"prioritised by the `{sc.model}` model, with the stopping rule of Callaghan & "
         f"Müller-Hansen (recall target {sc.recall_target:.0%}, confidence {sc.confidence:.0%}); "
@@ -310,15 +321,13 @@ def theme_works_html(protocol: Protocol, run: Run, group: str) -> str:
         )
         items = []
         for r in df.itertuples(index=False):
-            cite = html.escape(r.citation)
-            if r.doi:
-                cite = f'<a href="{html.escape(r.doi)}">{cite}</a>'
+            cite = as_link(r.doi, r.citation) if r.doi else as_html(r.citation)
             items.append(
-                f"<li>{cite}, <i>{html.escape(str(r.title))}</i>: “{html.escape(r.evidence)}” "
-                f"<small>[{html.escape(r.field)}]</small></li>"
+                f"<li>{cite}, <i>{as_html(r.title)}</i>: “{as_html(r.evidence)}” "
+                f"<small>[{as_html(r.field)}]</small></li>"
             )
         blocks.append(
-            f"<details><summary><b>{theme.id} {html.escape(theme.label)}</b> — {len(df)} works"
+            f"<details><summary><b>{theme.id} {as_html(theme.label)}</b> — {len(df)} works"
             f"</summary><ul>{''.join(items)}</ul></details>"
         )
     return "\n".join(blocks)
@@ -331,8 +340,7 @@ def coverage_risk_table(run: Run) -> Styler:
 
 def appendix_table(run: Run) -> Styler:
     df = synthesis.compute_appendix(run["works"], run["status"])
-    df["doi"] = [f'<a href="{d}">{d[16:]}</a>' if d else "" for d in df["doi"]]
-    return _style(df)
+    return _style(df, links={"doi": len("https://doi.org/")})
 
 
 def decision_summary_table(run: Run) -> Styler:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -116,6 +117,7 @@ class Ranker:
 
     model: str = DEFAULT_MODEL
     seed: int = 0
+    cache: Path | None = None  # where embeddings are cached (a review's; default $SLR_CACHE)
     estimators_: list = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -133,7 +135,7 @@ class Ranker:
         if "lsa" in self.views:
             out["lsa"] = lsa_features(words, seed=self.seed)
         if "minilm" in self.views:
-            out["minilm"] = embed(list(texts))
+            out["minilm"] = embed(list(texts), cache=self.cache)
         return out
 
     def fit(self, views: Views, labelled: np.ndarray, y: np.ndarray) -> Ranker:

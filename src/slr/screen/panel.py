@@ -13,7 +13,6 @@ blind mode a reviewer neither sees nor learns from anyone else's decisions.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from scipy.stats import rankdata
 
 from slr.clock import now_utc
 from slr.errors import SlrError
+from slr.escape import as_html
 from slr.layout import ReviewPaths
 from slr.protocol import Protocol, TopicRule
 from slr.screen.model import Ranker
@@ -93,7 +93,9 @@ class ScreeningSession:
         self.works = canonical.reset_index(drop=True)
         self.index = {w: i for i, w in enumerate(self.works["work_id"])}
         self.model = protocol.screening.model
-        self.ranker = Ranker(model=self.model, seed=protocol.seed)
+        self.ranker = Ranker(
+            model=self.model, seed=protocol.seed, cache=ReviewPaths.of(protocol).embedding_cache
+        )
         texts = [_text(w) for _, w in self.works.iterrows()]
         self.views = self.ranker.features(texts) if len(texts) > 2 else None
         self.terms = compile_terms(_topic_terms(protocol))
@@ -264,9 +266,9 @@ def _topic_terms(protocol: Protocol) -> list[str]:
 
 def highlight(text: str, terms: list[str]) -> str:
     """HTML of ``text`` with the found terms marked."""
-    out = html.escape(text)
+    out = as_html(text)
     for term in sorted(set(terms), key=len, reverse=True):
-        out = re.sub(rf"(?i)(?<![\w>])({re.escape(html.escape(term))})", r"<mark>\1</mark>", out)
+        out = re.sub(rf"(?i)(?<![\w>])({re.escape(as_html(term))})", r"<mark>\1</mark>", out)
     return out
 
 
@@ -301,7 +303,7 @@ def build_panel(session: ScreeningSession):
             kw = ", ".join(shown.keywords)
             card.value = (
                 f"<h3>{highlight(shown.title, shown.terms)}</h3>"
-                f"<p><i>{html.escape(shown.venue)} {shown.year}</i> · work {shown.work_id} · rank {shown.rank}</p>"
+                f"<p><i>{as_html(shown.venue)} {shown.year}</i> · work {shown.work_id} · rank {shown.rank}</p>"
                 f"<p>{highlight(shown.abstract, shown.terms) or '<i>no abstract</i>'}</p>"
                 f"<p><b>Keywords:</b> {highlight(kw, shown.terms)}</p>"
             )
@@ -310,7 +312,7 @@ def build_panel(session: ScreeningSession):
             stop = session.stopping().describe()
         except SlrError:
             stop = "stopping rule: nothing screened yet"
-        status.value = f"<p>{html.escape(message)}</p><p>{decided} decided by {html.escape(session.reviewer)}; {html.escape(stop)}</p>"
+        status.value = f"<p>{as_html(message)}</p><p>{decided} decided by {as_html(session.reviewer)}; {as_html(stop)}</p>"
 
     def act(decision: str):
         def handler(_button) -> None:

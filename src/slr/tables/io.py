@@ -10,7 +10,9 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +23,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from slr.errors import SchemaError, SlrError
-from slr.layout import RunPaths
+from slr.layout import RunPaths, lock_file
 from slr.tables.contracts import RUN_TABLES
 from slr.tables.schema import Contract, conform, validate
 
+try:  # file locks (POSIX); where there are none, appends are not serialised across processes
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
 LIST_SEP = "; "
+REMOVE_TORN = "delete that line (its write never finished) to go on"
 RUN_TABLE_NAMES = ", ".join(t.name for t in RUN_TABLES)
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -48,6 +56,23 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def locked(path: str | Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold ``path``'s lock (a file beside it), across processes: one writer at a time (two
+    reviewers' notebooks, a notebook and the command line), and no reader while one writes
+    (``shared``: a reader's lock, which other readers may hold too)."""
+    lock = lock_file(Path(path))
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as fh:
+        if fcntl is not None:
+            fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
@@ -79,6 +104,30 @@ def read_json(path: str | Path) -> Any:
         raise SlrError(f"{path}: line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}") from e
 
 
+def committed_versions(path: str | Path, limit: int = 100) -> list[tuple[str, bytes]]:
+    """The versions of ``path`` committed to git (commit, content), newest first; none when it
+    is not in a git repository or git is not installed."""
+    path = Path(path).resolve()
+    try:
+        log = subprocess.run(
+            ["git", "log", f"-n{limit}", "--format=%H", "--", path.name],
+            cwd=path.parent, capture_output=True, check=False,
+        )  # fmt: skip
+    except FileNotFoundError:  # no git on this machine
+        return []
+    if log.returncode != 0:  # not a repository
+        return []
+    versions = []
+    for commit in log.stdout.decode("ascii").split():
+        shown = subprocess.run(
+            ["git", "show", f"{commit}:./{path.name}"],
+            cwd=path.parent, capture_output=True, check=False,
+        )  # fmt: skip
+        if shown.returncode == 0:  # (absent in a commit that deleted it)
+            versions.append((commit, shown.stdout))
+    return versions
+
+
 def sha256_file(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -102,12 +151,37 @@ def _to_arrow(df: pd.DataFrame, contract: Contract) -> pa.Table:
     return pa.table(columns, schema=contract.arrow_schema)
 
 
-def to_csv_frame(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """The CSV form of a table: list columns joined with ``'; '``."""
+# A cell a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+cmd|…``): written with a
+# leading ``'`` (OWASP's advice), which reading takes off again; a value that begins with
+# quotes before such a character gets one more, so every value reads back as it was.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def neutralise(value: object) -> object:
+    """A text cell made safe to open in a spreadsheet (other values unchanged)."""
+    return f"'{value}" if isinstance(value, str) and _FORMULA.match(value) else value
+
+
+def restore(value: object) -> object:
+    """The value :func:`neutralise` was given."""
+    if isinstance(value, str) and value.startswith("'") and _FORMULA.match(value, 1):
+        return value[1:]
+    return value
+
+
+def to_csv_frame(df: pd.DataFrame, contract: Contract | None = None) -> pd.DataFrame:
+    """The CSV form of a table: list columns joined with ``'; '``, text cells neutralised
+    (every text column, when there is no contract)."""
     out = df.copy()
-    for col in contract.columns:
-        if col.kind == "list":
-            out[col.name] = out[col.name].map(LIST_SEP.join)
+    if contract is None:
+        text = [c for c in out.columns if not pd.api.types.is_numeric_dtype(out[c])]
+    else:
+        text = [c.name for c in contract.columns if c.kind in ("str", "list")]
+        for col in contract.columns:
+            if col.kind == "list":
+                out[col.name] = out[col.name].map(LIST_SEP.join)
+    for name in text:
+        out[name] = out[name].map(neutralise)
     return out
 
 
@@ -121,13 +195,18 @@ def write_parquet(df: pd.DataFrame, path: str | Path, contract: Contract) -> Pat
 
 def write_csv(df: pd.DataFrame, path: str | Path, contract: Contract) -> Path:
     validate(df, contract, where=str(path))
-    return write_csv_frame(to_csv_frame(df, contract), path)
+    return _write_csv(to_csv_frame(df, contract), path)
 
 
 def write_csv_frame(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table that has no contract (a recall curve, a benchmark table) as CSV."""
+    """Write a table that has no contract (a recall curve, an export) as CSV, its text cells
+    neutralised."""
+    return _write_csv(to_csv_frame(df), path)
+
+
+def _write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, lineterminator="\n")
+        frame.to_csv(tmp, index=False, lineterminator="\n")
     return Path(path)
 
 
@@ -159,6 +238,8 @@ def parse_csv(source, contract: Contract, *, where: str | Path) -> pd.DataFrame:
     for col in contract.columns:
         if col.name not in df.columns:
             continue
+        if col.kind in ("str", "list"):
+            df[col.name] = df[col.name].map(restore)
         if col.kind == "list":
             df[col.name] = df[col.name].map(
                 lambda v: [] if pd.isna(v) or v == "" else str(v).split(LIST_SEP)
@@ -181,13 +262,19 @@ def _checked(df: pd.DataFrame, contract: Contract, where: str | Path) -> pd.Data
 
 
 def append_rows(path: str | Path, rows: pd.DataFrame, contract: Contract) -> Path:
-    """Append ``rows`` to the CSV log at ``path`` (created when absent); existing rows are never
-    edited. The cost does not grow with the log: only its header and last byte are read."""
-    return append_conforming(path, conform(rows, contract), contract)
+    """Append ``rows`` to the CSV log at ``path`` (created when absent), under the log's lock;
+    existing rows are never edited. The cost does not grow with the log: only its header and
+    last byte are read."""
+    with locked(path):
+        return append_conforming(path, conform(rows, contract), contract)
 
 
-def append_conforming(path: str | Path, rows: pd.DataFrame, contract: Contract) -> Path:
-    """:func:`append_rows` for rows already in the contract's dtypes (checked, not converted)."""
+def append_conforming(
+    path: str | Path, rows: pd.DataFrame, contract: Contract, *, repair: str = REMOVE_TORN
+) -> Path:
+    """:func:`append_rows` for rows already in the contract's dtypes (checked, not converted),
+    by a caller that holds the log's lock. The rows are written with one ``write`` call; a log
+    whose last line is torn is refused (``repair``: how to mend it)."""
     path = Path(path)
     validate(rows, contract, where=str(path))
     new = to_csv_frame(rows, contract).to_csv(index=False, lineterminator="\n")
@@ -195,23 +282,35 @@ def append_conforming(path: str | Path, rows: pd.DataFrame, contract: Contract) 
         return write_text(path, new)
     header, body = new.split("\n", 1)
     with open(path, "rb") as fh:
-        first = fh.readline().decode("utf-8").rstrip("\n")
-        fh.seek(0, os.SEEK_END)
-        size = fh.tell()
-        fh.seek(max(size - 1, 0))
-        last = fh.read(1)
+        first = fh.readline().decode("utf-8", errors="replace").rstrip("\n")
     if first != header:
         raise SchemaError(
             f"{path}: the log's header does not match the {contract.name} contract "
             f"({contract.names}); refusing to append"
         )
-    if last != b"\n":
-        raise SchemaError(f"{path}: the log's last line is incomplete; refusing to append")
+    torn = torn_line(path)
+    if torn is not None:
+        raise SchemaError(f"{path}: nothing appended: {torn_message(torn, repair)}")
     with open(path, "ab") as fh:
         fh.write(body.encode("utf-8"))
         fh.flush()
         os.fsync(fh.fileno())
     return path
+
+
+def torn_line(path: str | Path) -> int | None:
+    """The line number (1 = the header) of a log's last line when it is incomplete (no final
+    newline: the write was cut off), else None."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0 or read_tail(path, 1) == b"\n":
+        return None
+    with open(path, "rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) + 1
+
+
+def torn_message(line: int, fix: str = REMOVE_TORN) -> str:
+    """A torn last line, named as a person counts (line 1 is the header), and its fix."""
+    return f"its last line (line {line}, row {line - 1}) is incomplete: a write was cut off; {fix}"
 
 
 def read_tail(path: str | Path, n: int) -> bytes:
@@ -246,12 +345,21 @@ def write_run_tables(tables: dict[str, pd.DataFrame], run: RunPaths) -> dict[str
     return rows
 
 
-def read_run(run_dir: str | Path) -> dict[str, Any]:
+def read_run(run_dir: str | Path, *, complete: bool = False) -> dict[str, Any]:
     """The tables (:data:`RUN_TABLES`, each checked against its contract; an optional table the
-    run did not write is ``None``), ``meta`` (run.json) and ``manifest`` of a run folder."""
+    run did not write is ``None``), ``meta`` (run.json) and ``manifest`` of a run folder.
+
+    ``complete``: refuse a run that did not finish (its manifest is written last), as what
+    reuses or compares a run must; the report notebooks read the run they are part of.
+    """
     run = RunPaths(Path(run_dir))
     if not run.run_json.is_file():
         raise SlrError(f"{run.dir}: not a run folder (no run.json)")
+    if complete and not run.manifest.is_file():
+        raise SlrError(
+            f"{run.dir}: an incomplete run (no manifest.json: it was stopped before it "
+            "finished); run the review again, or name a complete run"
+        )
     out: dict[str, Any] = {"meta": read_json(run.run_json)}
     for t in RUN_TABLES:
         path = run.table(t.name, ".parquet" if t.parquet else ".csv")

@@ -9,36 +9,35 @@ last rows is found too. The chain functions are pure; :func:`append_log`, :func:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from slr.errors import SchemaError, SlrError
-from slr.layout import head_file, lock_file
+from slr.layout import ReviewPaths, head_file
 from slr.tables.contracts import DECISIONS
 from slr.tables.io import (
     append_conforming,
+    committed_versions,
+    copy_file,
+    locked,
     parse_csv,
     read_json,
     read_table,
-    read_tail,
     read_tail_at,
+    torn_line,
+    torn_message,
+    write_bytes,
     write_json,
 )
 from slr.tables.schema import Contract, conform
 
-try:  # file locks (POSIX); where there are none, appends are not serialised across processes
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
-
 GENESIS = ""
+REPAIR = "`slr verify --repair` removes it (keeping a backup)"
 _FIELDS = [c.name for c in DECISIONS.columns if c.name != "row_hash"]
 
 
@@ -59,30 +58,62 @@ def chain_rows(rows: pd.DataFrame, previous: str = GENESIS) -> pd.DataFrame:
     return rows
 
 
-def verify_chain(rows: pd.DataFrame, head: dict | None = None) -> list[str]:
-    """Every break in the chain, in words; an empty list means the log is intact."""
+def verify_chain(
+    rows: pd.DataFrame, head: dict | None = None, *, previous: str = GENESIS, first: int = 1
+) -> list[str]:
+    """Every break in the chain, in words; an empty list means the log is intact.
+
+    ``previous`` and ``first`` continue a check from a row already verified (its hash, and the
+    number of the row after it). A head that records fewer rows than the log, ending at a row
+    of the chain, is not a break: a writer stopped between appending and updating the head.
+    """
     problems = []
-    previous = GENESIS
-    for i, (_, row) in enumerate(rows.iterrows()):
+    for i, (_, row) in enumerate(rows.iterrows(), start=first):
         expected = row_digest(row, previous)
         if pd.isna(row["row_hash"]):
-            problems.append(
-                f"row {i + 1} (work {row['work_id']}): no hash; it was not written by slr"
-            )
+            problems.append(f"row {i} (work {row['work_id']}): no hash; it was not written by slr")
         elif row["row_hash"] != expected:
             problems.append(
-                f"row {i + 1} (work {row['work_id']}): the hash does not match: the row was "
+                f"row {i} (work {row['work_id']}): the hash does not match: the row was "
                 "edited, or the row before it was deleted or inserted"
             )
         previous = row["row_hash"] if pd.notna(row["row_hash"]) else expected
     if head is not None:
-        if head.get("rows") != len(rows):
+        n, last = head.get("rows", 0), head.get("last_hash", GENESIS)
+        if n > len(rows):
             problems.append(
-                f"the log has {len(rows)} rows but its head records {head.get('rows')}: "
-                f"{'rows were deleted from the end' if len(rows) < head.get('rows', 0) else 'rows were added without slr'}"
+                f"the log has {len(rows)} rows but its head records {n}: rows were deleted "
+                "from the end"
             )
-        elif len(rows) and head.get("last_hash") != rows["row_hash"].iloc[-1]:
+        elif n < len(rows) and (rows["row_hash"].iloc[n - 1] if n else GENESIS) != last:
+            problems.append(
+                f"the log has {len(rows)} rows but its head records {n}, and row {n} is not the "
+                "one the head names: rows were replaced and added without slr"
+            )
+        elif n == len(rows) and n and last != rows["row_hash"].iloc[-1]:
             problems.append("the last row's hash differs from the head: the last row was replaced")
+    return problems
+
+
+def check_anchors(rows: pd.DataFrame, anchors: list[dict]) -> list[str]:
+    """Where the log contradicts what earlier runs recorded of it: each anchor (``where``,
+    ``rows``, ``last_hash``) says the log once had ``rows`` rows, the last hashing to
+    ``last_hash``. A log is append-only, so that row must still be there with that hash: a
+    history rewritten with recomputed hashes is found while one earlier record survives."""
+    problems = []
+    for a in anchors:
+        n = int(a["rows"])
+        if n == 0:
+            continue
+        if len(rows) < n:
+            problems.append(
+                f"{a['where']} recorded the log at {n} rows; it has {len(rows)}: rows were deleted"
+            )
+        elif rows["row_hash"].iloc[n - 1] != a["last_hash"]:
+            problems.append(
+                f"{a['where']} recorded row {n}'s hash as {a['last_hash'][:12]}…; it is now "
+                f"{str(rows['row_hash'].iloc[n - 1])[:12]}…: rows up to {n} were rewritten"
+            )
     return problems
 
 
@@ -91,21 +122,8 @@ def verify_chain(rows: pd.DataFrame, head: dict | None = None) -> list[str]:
 _LAST_HASH = re.compile(rb",([0-9a-f]{64})\n\Z")
 
 
-@contextlib.contextmanager
-def _locked(path: Path, *, shared: bool = False) -> Iterator[None]:
-    """Hold the log's lock, across processes (two reviewers' notebooks, a notebook and
-    ``slr import-labels``): one writer at a time, and no reader while one writes
-    (``shared``: a reader's lock, which other readers may hold too)."""
-    lock = lock_file(path)
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a") as fh:
-        if fcntl is not None:
-            fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+def _damaged(path: Path, problem: str) -> SchemaError:
+    return SchemaError(f"{path}: the screening log is damaged, nothing appended: {problem}")
 
 
 def _read_head(path: Path) -> dict | None:
@@ -113,56 +131,93 @@ def _read_head(path: Path) -> dict | None:
     return read_json(head) if head.exists() else None
 
 
+def _write_head(path: Path, rows: int, last_hash: str) -> None:
+    write_json(
+        head_file(path), {"rows": rows, "last_hash": last_hash, "bytes": path.stat().st_size}
+    )
+
+
+def _last_hash_at(path: Path, end: int) -> str:
+    found = _LAST_HASH.search(read_tail_at(path, end, 80))
+    return found.group(1).decode("ascii") if found else GENESIS
+
+
 def _chain_end(path: Path) -> tuple[str, int]:
-    """The last row's hash and the row count, from the head (checked against the log's last
-    row) or, when the head is missing, from the whole log verified."""
+    """The last row's hash and the row count, from the head, checked against the log's end
+    (under the writer's lock). Rows after the head's end (a writer stopped between appending
+    and updating the head) are verified from the head and the head is brought up to date."""
+    torn = torn_line(path)
+    if torn is not None:
+        raise _damaged(path, torn_message(torn, REPAIR))
     head = _read_head(path)
     if head is None:
-        rows = read_table(path, DECISIONS)  # under the writer's lock already
-        problems = verify_chain(rows)
-        if problems:
-            raise SchemaError(
-                f"{path}: the screening log is damaged, nothing appended: {problems[0]}"
-            )
-        return (str(rows["row_hash"].iloc[-1]) if len(rows) else GENESIS), len(rows)
-    found = _LAST_HASH.search(read_tail(path, 80)) if head.get("rows") else None
-    last = found.group(1).decode("ascii") if found else GENESIS
-    if last != head.get("last_hash", GENESIS):
-        raise SchemaError(
-            f"{path}: the screening log is damaged, nothing appended: its last row does not "
-            "match its head (run `slr verify` to see which rows)"
+        raise _damaged(
+            path,
+            f"its head ({head_file(path).name}) is missing, so deleted rows at the end could not "
+            "be found; `slr verify` checks the log and `slr verify --repair` rebuilds the head",
         )
-    return last, int(head["rows"])
+    n, last = int(head["rows"]), head.get("last_hash", GENESIS)
+    size, end = path.stat().st_size, head.get("bytes", path.stat().st_size)
+    if size < end:
+        raise _damaged(path, "it is shorter than its head records: rows were deleted from the end")
+    if n and _last_hash_at(path, end) != last:
+        raise _damaged(
+            path, "its last row does not match its head (run `slr verify` to see which rows)"
+        )
+    if size > end:
+        with open(path, "rb") as fh:
+            header = fh.readline()
+            fh.seek(end)
+            more = parse_csv(io.BytesIO(header + fh.read()), DECISIONS, where=path)
+        problems = verify_chain(more, previous=last, first=n + 1)
+        if problems:
+            raise _damaged(path, problems[0])
+        n, last = n + len(more), str(more["row_hash"].iloc[-1])
+        _write_head(path, n, last)
+    return last, n
 
 
 def append_log(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
     """Append decision rows to a hash-chained screening log (created when absent).
 
-    The rows get their ``row_hash`` chained to the log's last row, are appended, and the head
-    (row count, last hash) is updated, all under the log's lock. The cost does not grow with
-    the log: the chain continues from the head, which is checked against the log's last row
-    (the whole chain is verified by :func:`verify_log`, ``slr verify`` and at the start of a
-    run). Refuses to append to a log whose end does not match its head. Returns the rows as
-    written.
+    The rows get their ``row_hash`` chained to the log's last row and are appended in one
+    write, then the head (row count, last hash, size) is updated, all under the log's lock:
+    two reviewers appending at once never interleave. The cost does not grow with the log: the
+    chain continues from the head, which is checked against the log's end (the whole chain is
+    verified by :func:`verify_log`, ``slr verify`` and at the start of a run). A log whose end
+    does not match its head, whose head is missing or whose last line is torn is refused.
+    Returns the rows as written.
     """
     path = Path(path)
-    with _locked(path):
+    with locked(path):
         previous, n_before = _chain_end(path) if path.exists() else (GENESIS, 0)
         chained = chain_rows(conform(rows, DECISIONS), previous)
-        append_conforming(path, chained, DECISIONS)
+        append_conforming(path, chained, DECISIONS, repair=REPAIR)
         last = chained["row_hash"].iloc[-1] if len(chained) else previous
-        write_json(head_file(path), {"rows": n_before + len(chained), "last_hash": last})
+        _write_head(path, n_before + len(chained), last)
     return chained
+
+
+def _complete_rows(path: Path) -> tuple[pd.DataFrame, int | None]:
+    """The log's complete rows, and the line number of a torn last line (None: none)."""
+    torn = torn_line(path)
+    if torn is None:
+        return read_table(path, DECISIONS), None
+    data = path.read_bytes()
+    return parse_csv(io.BytesIO(data[: data.rfind(b"\n") + 1]), DECISIONS, where=path), torn
 
 
 def read_log(path: str | Path) -> pd.DataFrame:
     """A screening log's rows (empty when the log does not exist yet), read while no one
-    appends."""
+    appends; a torn last line is an error naming it and the repair."""
     path = Path(path)
     if not path.exists():
         return DECISIONS.empty()
-    with _locked(path, shared=True):
-        return read_table(path, DECISIONS)
+    with locked(path, shared=True):
+        rows, torn = _complete_rows(path)
+    if torn is not None:
+        raise SchemaError(f"{path}: {torn_message(torn, REPAIR)}")
+    return rows
 
 
 class LogReader:
@@ -181,7 +236,7 @@ class LogReader:
         if not self.path.exists():
             self._rows, self._size, self._end = self.contract.empty(), 0, b""
             return self._rows
-        with _locked(self.path, shared=True):  # never half an append
+        with locked(self.path, shared=True):  # never half an append
             return self._read()
 
     def _read(self) -> pd.DataFrame:
@@ -207,13 +262,14 @@ class LogReader:
         return self._rows
 
 
-def read_verified_log(path: str | Path) -> pd.DataFrame:
-    """The screening log's rows, after its whole chain is verified (empty when there is no log
-    yet); a damaged log is refused, naming its first problem."""
+def read_verified_log(path: str | Path, anchors: list[dict] = ()) -> pd.DataFrame:
+    """The screening log's rows, after its whole chain is verified, against its head and what
+    earlier runs recorded of it (``anchors``, see :func:`check_anchors`); empty when there is no
+    log yet. A damaged log is refused, naming its first problem."""
     path = Path(path)
     if not path.exists():
         return DECISIONS.empty()
-    rows, problems = _verified(path)
+    rows, problems = _verified(path, anchors)
     if problems:
         raise SchemaError(
             f"{path}: the screening log is damaged ({len(problems)} problem(s); the first: "
@@ -222,20 +278,84 @@ def read_verified_log(path: str | Path) -> pd.DataFrame:
     return rows
 
 
-def verify_log(path: str | Path) -> list[str]:
+def verify_log(path: str | Path, anchors: list[dict] = ()) -> list[str]:
     """Every edited, inserted or deleted row of a screening log, in words."""
     path = Path(path)
     if not path.exists():
         raise SlrError(f"{path}: no screening log here")
-    return _verified(path)[1]
+    return _verified(path, anchors)[1]
 
 
-def _verified(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    head = _read_head(path)
-    rows = read_log(path)
-    problems = verify_chain(rows, head)
+def _verified(path: Path, anchors: list[dict] = ()) -> tuple[pd.DataFrame, list[str]]:
+    with locked(path, shared=True):
+        head = _read_head(path)
+        rows, torn = _complete_rows(path)
+    problems = [torn_message(torn, REPAIR)] if torn is not None else []
+    problems += verify_chain(rows, head) + check_anchors(rows, list(anchors))
     if head is None:
         problems.append(
-            f"{head_file(path).name} is missing: deleted rows at the end cannot be detected"
+            f"{head_file(path).name} is missing: deleted rows at the end cannot be detected; "
+            "`slr verify --repair` rebuilds it"
         )
     return rows, problems
+
+
+def head_of(rows: pd.DataFrame) -> dict:
+    """What a run records of the log it read: its row count and last hash (an anchor)."""
+    return {
+        "rows": len(rows),
+        "last_hash": str(rows["row_hash"].iloc[-1]) if len(rows) else GENESIS,
+    }
+
+
+def log_anchors(paths: ReviewPaths) -> list[dict]:
+    """What earlier runs recorded of the screening log (each run's manifest), and the versions
+    of the log committed to git: the anchors :func:`check_anchors` holds the log to."""
+    anchors = []
+    for run in paths.runs():
+        if run.manifest.is_file():
+            seen = read_json(run.manifest).get("screening_log")
+            if seen:
+                anchors.append({"where": f"run {run.dir.name}", **seen})
+    for commit, data in committed_versions(paths.screening_log):
+        found = _LAST_HASH.search(data)
+        if found:
+            anchors.append(
+                {
+                    "where": f"git commit {commit[:10]}",
+                    "rows": data.count(b"\n") - 1,
+                    "last_hash": found.group(1).decode("ascii"),
+                }
+            )
+    return anchors
+
+
+def repair_log(path: str | Path, backup: Path) -> list[str]:
+    """Mend what a stopped writer can leave, and nothing else: a torn last line is cut off (the
+    log first copied to ``backup``), a missing or lagging head is rebuilt from the verified
+    chain. A log whose rows were edited, deleted or inserted is refused: that needs a person
+    (restore it from a backup or from git). Returns what was done, in words."""
+    path = Path(path)
+    if not path.exists():
+        raise SlrError(f"{path}: no screening log here")
+    done = []
+    with locked(path):
+        torn = torn_line(path)
+        if torn is not None:
+            copy_file(path, backup)
+            data = path.read_bytes()
+            write_bytes(path, data[: data.rfind(b"\n") + 1])
+            done.append(f"removed the torn line {torn} (the log as it was: {backup})")
+        head = _read_head(path)
+        rows = read_table(path, DECISIONS)
+        problems = verify_chain(rows, head)
+        if problems:
+            raise SchemaError(
+                f"{path}: cannot repair: {problems[0]} ({len(problems)} problem(s)); restore the "
+                "log from a backup or from git"
+            )
+        if head is None or int(head["rows"]) != len(rows) or "bytes" not in head:
+            last = str(rows["row_hash"].iloc[-1]) if len(rows) else GENESIS
+            _write_head(path, len(rows), last)
+            done.append(f"wrote the head from the verified chain ({len(rows)} rows)")
+    return done
