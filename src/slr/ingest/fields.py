@@ -26,8 +26,10 @@ def clean_str(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value != value:
         return None
+    if isinstance(value, dict):  # an object where text belongs: the caller names the field
+        raise TypeError(f"expected text, got an object with keys {list(value)[:5]}")
     if isinstance(value, list):
-        value = " ".join(str(v) for v in value if v is not None)
+        value = " ".join(str(clean_str(v) or "") for v in value if v is not None).strip()
     s = re.sub(r"\s+", " ", html.unescape(str(value))).strip()
     return None if s.lower() in _MISSING else s
 
