@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -12,6 +13,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers import shared, write_mini_project  # noqa: E402
+
+# The reviews the tests build live in temporary folders, each of which would start a cold
+# embedding cache of its own (a review's default): the tests share one, as a user may choose to
+# (tests/test_embed.py checks the per-review default).
+os.environ.setdefault("SLR_CACHE", str(Path.home() / ".cache" / "slr"))
 
 
 @pytest.fixture

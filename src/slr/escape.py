@@ -23,8 +23,12 @@ def as_markdown(value: object) -> str:
 
 
 def as_code(value: object) -> str:
-    """``value`` as inline code in Markdown, escaped."""
-    return f"<code>{as_html(value)}</code>"
+    """``value`` as inline code in Markdown: a code span, whose content Markdown shows as it is
+    (HTML in it escaped); fenced with more backticks than it holds in a row."""
+    text = " ".join(str(value).split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest else f"`{text}`"
 
 
 def as_link(url: object, text: object | None = None, *, escaped: bool = False) -> str:

@@ -212,7 +212,7 @@ def figure(protocol: Protocol, run_dir, name: str):
     return HTML(
         f'<figure style="margin:0"><img alt="{alt}" style="max-width:100%" '
         f'src="data:image/svg+xml;base64,{data}"/><figcaption><i>{alt}</i> '
-        f"({as_code(run.shown(path))}, <code>.png</code>)</figcaption></figure>"
+        f"(<code>{as_html(run.shown(path))}</code>, <code>.png</code>)</figcaption></figure>"
     )
 
 
