@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 ASR_VENV ?= .venv-asreview
 
-.PHONY: install run test lint bench bench-dedup bench-harvest bench-screening bench-coding bench-faults clean
+.PHONY: install run test lint bench bench-dedup bench-harvest bench-screening bench-coding bench-faults bench-screening-rules clean
 
 install: $(STAMP)
 
@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks tools notebooks
 	$(BIN)/lint-imports  # the layers: base ← tables ← ingest ← screen | coding ← report ← run ← cli
 
-bench: bench-dedup bench-harvest bench-screening bench-coding bench-faults
+bench: bench-dedup bench-harvest bench-screening bench-screening-rules bench-coding bench-faults
 
 bench-dedup: install
 	$(BIN)/python benchmarks/dedup.py
@@ -53,6 +53,9 @@ bench-coding: install
 
 bench-faults: install
 	$(BIN)/python benchmarks/faults.py
+
+bench-screening-rules: install
+	$(BIN)/python benchmarks/screening_rules.py
 
 clean:
 	rm -rf $(VENV) $(ASR_VENV) .pytest_cache outputs/*/

@@ -192,6 +192,9 @@ class Screening(Frozen):
     model: Literal[SCREENING_MODELS] = "slr"  # type: ignore[valid-type]
     recall_target: Annotated[float, Field(gt=0, lt=1)] = 0.95
     confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    # people's screening of a stratified random sample (CSV, relative to the project): what
+    # the automation's recall and precision are measured on (slr.screen.validate)
+    validation: str | None = None
 
 
 class Claim(Frozen):

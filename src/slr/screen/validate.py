@@ -1,0 +1,129 @@
+"""How well the automated screening does, measured on a validation sample that people screened.
+
+The sample is a stratified random sample of a review's works (``corpus/<review>/
+screening-validation.csv``: ``work_id``, ``stratum``, ``stratum_size``, the people's
+``decision`` and criterion, a one-line reason). Within each stratum, the shares of the sample
+that people include and the rules keep are scaled to the stratum's size, so the estimates hold
+for the whole corpus, not only the sample, whichever rule is measured.
+
+:func:`automation_accuracy` compares the people's decisions with what the rules did (a work the
+rules *kept* went on to people or to eligibility; one they *excluded* never reached a person):
+recall (the share of the corpus's includes the rules kept), precision (the share of what they
+kept that people include), and the expected number of includes among the automated exclusions,
+each with a 95 % interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from slr.errors import SlrError
+from slr.tables.decisions import by_people
+
+SAMPLE_COLUMNS = ("work_id", "stratum", "stratum_size", "split", "decision", "criterion_id")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.value:.2f} [{self.low:.2f}, {self.high:.2f}]"
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """The rules against people's decisions on a validation sample, for the whole corpus."""
+
+    n_sample: int
+    n_includes: int  # in the sample, by people
+    recall: Estimate
+    precision: Estimate
+    missed_includes: Estimate  # expected includes among the works the rules excluded
+    rule_excluded: float  # works the rules excluded, in the corpus (estimated)
+
+    def describe(self) -> str:
+        return (
+            f"recall {self.recall}, precision {self.precision} (95 % intervals, {self.n_sample} "
+            f"records screened by people, {self.n_includes} includes); expected includes among "
+            f"the ~{self.rule_excluded:.0f} automated exclusions: "
+            f"{self.missed_includes.value:.0f} [{self.missed_includes.low:.0f}, "
+            f"{self.missed_includes.high:.0f}]"
+        )
+
+
+def check_sample(sample: pd.DataFrame) -> pd.DataFrame:
+    """``sample`` if it has the columns and decisions it needs; else an error naming them."""
+    missing = [c for c in SAMPLE_COLUMNS if c not in sample.columns]
+    if missing:
+        raise SlrError(
+            f"the validation sample lacks {missing}; it needs {', '.join(SAMPLE_COLUMNS)}"
+        )
+    bad = sorted(set(sample["decision"]) - {"include", "exclude"})
+    if bad:
+        raise SlrError(f"validation decisions {bad} are not valid; valid options: include, exclude")
+    return sample
+
+
+def _cells(sample: pd.DataFrame, kept: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per stratum: its size in the corpus, and the sample's counts of (include & kept,
+    include & excluded, exclude & kept, exclude & excluded)."""
+    include = sample["decision"] == "include"
+    keep = sample["work_id"].isin(kept)
+    cells = np.stack([include & keep, include & ~keep, ~include & keep, ~include & ~keep], axis=1)
+    sizes, counts = [], []
+    for _, rows in sample.groupby("stratum", sort=True):
+        sizes.append(float(rows["stratum_size"].iloc[0]))
+        counts.append(cells[sample.index.get_indexer(rows.index)].sum(axis=0))
+    return np.array(sizes), np.array(counts, dtype=float)
+
+
+def _rates(totals: np.ndarray) -> np.ndarray:
+    """recall, precision, includes among exclusions, exclusions — from corpus cell totals
+    (last axis: the four cells of :func:`_cells`)."""
+    tp, fn, fp, tn = np.moveaxis(totals, -1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.stack([tp / (tp + fn), tp / (tp + fp), fn, fn + tn], axis=-1)
+
+
+def automation_accuracy(
+    sample: pd.DataFrame, kept: set[str], *, draws: int = 4000, seed: int = 0
+) -> Accuracy:
+    """The rules' recall, precision and missed includes on ``sample`` (see the module), where
+    ``kept`` holds the work IDs the rules did not exclude. Intervals: each stratum's four cell
+    shares drawn from their Dirichlet posterior (Jeffreys prior, so a stratum where every
+    sampled work agrees still leaves room for error), scaled to the stratum's size."""
+    s = check_sample(sample).reset_index(drop=True)
+    sizes, counts = _cells(s, kept)
+    n = counts.sum(axis=1, keepdims=True)
+    point = _rates((sizes[:, None] * counts / n).sum(axis=0))
+    rng = np.random.default_rng(seed)
+    shares = np.stack([rng.dirichlet(c + 0.5, size=draws) for c in counts], axis=1)
+    drawn = _rates((sizes[None, :, None] * shares).sum(axis=1))
+    low, high = np.nanpercentile(drawn, [2.5, 97.5], axis=0)
+
+    def estimate(k: int) -> Estimate:  # (as Jeffreys intervals do, an interval holds its point)
+        value = float(point[k])
+        return Estimate(value, min(float(low[k]), value), max(float(high[k]), value))
+
+    return Accuracy(
+        n_sample=len(s),
+        n_includes=int((s["decision"] == "include").sum()),
+        recall=estimate(0),
+        precision=estimate(1),
+        missed_includes=estimate(2),
+        rule_excluded=float(point[3]),
+    )
+
+
+def rules_kept(decisions: pd.DataFrame) -> set[str]:
+    """The works the rules did not exclude at ``automation`` or ``title_abstract`` (people's
+    rows aside)."""
+    rules = decisions[~by_people(decisions)]
+    early = rules[rules["stage"].isin(["automation", "title_abstract"])]
+    return set(early["work_id"]) - set(early.loc[early["decision"] == "exclude", "work_id"])
