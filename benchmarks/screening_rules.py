@@ -21,7 +21,7 @@ from slr.ingest.dedupe import mark_duplicates  # noqa: E402
 from slr.layout import ReviewPaths  # noqa: E402
 from slr.protocol import load_protocol  # noqa: E402
 from slr.screen.rules import screen_rules  # noqa: E402
-from slr.screen.validate import automation_accuracy, rules_kept  # noqa: E402
+from slr.screen.validate import accuracy_table  # noqa: E402
 
 
 def main(path: Path = PROTOCOL) -> int:
@@ -34,24 +34,23 @@ def main(path: Path = PROTOCOL) -> int:
     notes = "; ".join(str(n) for n in sources["note"].dropna())
     if "abstracts added" not in notes:
         sys.stderr.write("the full records in ../shared/data are absent: rules without abstracts\n")
-    kept = rules_kept(screen_rules(mark_duplicates(works), protocol, decided_at="run"))
-    rows = []
-    for label, part in (
-        ("all", sample),
-        ("test half", sample[sample["split"] == "test"]),
-    ):
-        acc = automation_accuracy(part, kept)
-        rows.append({
-            "records": label, "n": acc.n_sample, "people include": acc.n_includes,
-            "recall [95% CI]": str(acc.recall), "precision [95% CI]": str(acc.precision),
-            "includes among automated exclusions": f"{acc.missed_includes.value:.0f} "
-            f"[{acc.missed_includes.low:.0f}, {acc.missed_includes.high:.0f}] of "
-            f"~{acc.rule_excluded:.0f}",
-        })  # fmt: skip
+    decisions = screen_rules(mark_duplicates(works), protocol, decided_at="run")
+    table = accuracy_table(sample, decisions)
+
+    def ci(r: pd.Series, k: str, f: str = "{:.2f}") -> str:
+        return f"{f.format(r[k])} [{f.format(r[k + '_low'])}, {f.format(r[k + '_high'])}]"
+
+    rows = [
+        {"records": r["records"], "n": r["n"], "people include": r["includes"],
+         "recall [95% CI]": ci(r, "recall"), "precision [95% CI]": ci(r, "precision"),
+         "includes among automated exclusions": f"{ci(r, 'missed', '{:.0f}')} of {r['excluded']:.0f}"}
+        for _, r in table.iterrows()
+    ]  # fmt: skip
     sys.stdout.write(
         f"Automated screening ({', '.join(protocol.screening.automate or ())}) vs people's "
-        f"screening of {protocol.screening.validation}\n(estimates for the whole corpus: each "
-        "stratum's shares scaled to its size; 95 % intervals from their Dirichlet posterior)\n\n"
+        f"screening of {protocol.screening.validation}\n(estimates for the whole corpus: the rules' "
+        "counts, and the share of includes among what they kept and excluded, weighted by "
+        "stratum; 95 % intervals)\n\n"
     )
     sys.stdout.write(pd.DataFrame(rows).to_string(index=False) + "\n")
     return 0

@@ -13,8 +13,8 @@
 # %% [markdown]
 # # Corpus and PRISMA
 #
-# Executed by papermill for each run (`slr run`): the review's question, how the records were
-# found, and the PRISMA 2020 flow. Every number is computed from the run's tables.
+# The review's question, how the records were found, and the PRISMA 2020 flow. Every number
+# is computed from the run's tables.
 
 # %% tags=["parameters"]
 protocol_path = "protocols/rural-community-business.yaml"

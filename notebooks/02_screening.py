@@ -13,8 +13,10 @@
 # %% [markdown]
 # # Screening
 #
-# In a run, this notebook reports the screening decisions (by stage, criterion and reviewer).
-# To screen, open it in JupyterLab, set your reviewer name, run all cells and screen: every
+# The screening decisions of this run, by stage, criterion and reviewer.
+
+# %% [markdown] tags=["instructions"]
+# To screen, open this notebook in JupyterLab, set your reviewer name, run all cells and screen: every
 # click is a row in the review's screening log (`corpus/<review>/screening/decisions.csv`),
 # with your name, the time, the protocol version, the model and the work's rank. In blind
 # mode you see and learn only from your own decisions. `slr verify` checks the log;
@@ -53,7 +55,7 @@ display(present.criteria_table(protocol, run))
 # %%
 display(present.reviewers_table(run))
 
-# %%
+# %% tags=["instructions"]
 if reviewer:
     from slr.screen.panel import ScreeningSession, build_panel
 

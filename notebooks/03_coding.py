@@ -13,9 +13,8 @@
 # %% [markdown]
 # # Coding and topics
 #
-# Executed by papermill for one run (`slr run`). The codebook tags (terms, cues in context,
-# MiniLM sentence similarity, people's verdicts) and the BERTopic topics of the included works,
-# all read from the run's tables.
+# The codebook tags (terms, cues in context, MiniLM sentence similarity, people's verdicts)
+# and the BERTopic topics of the included works, all read from the run's tables.
 
 # %% tags=["parameters"]
 protocol_path = "protocols/rural-community-business.yaml"
@@ -74,12 +73,12 @@ display(present.topics_over_time_table(run))
 display(present.topic_theme_table(run))
 display(Markdown(present.candidate_themes_markdown(run)))
 
-# %% [markdown]
+# %% [markdown] tags=["instructions"]
 # ## Review the tags
 # With `coder` set, confirm or reject tags; each click appends a row to the review's coding log,
 # applied by the next `slr run`.
 
-# %%
+# %% tags=["instructions"]
 if coder:
     from slr.coding.panel import CodingSession, build_coding_panel
 

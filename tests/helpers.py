@@ -119,6 +119,7 @@ def make_protocol(folder, *, review_id: str = "h", **openalex_source) -> Protoco
 
 # the mini review's seed article (claims, references) and its gazetteer
 SEED_ARTICLE = """
+screening: {validation: corpus/mini/screening-validation.csv}
 places:
   countries: {Indonesia: [indonesia]}
   regions: {Bali: [bali]}
@@ -140,9 +141,19 @@ seed_article:
 """
 
 
+# people's screening of a sample of the mini review (its works' IDs), in two strata
+SCREENING_SAMPLE = """work_id,language,stratum,stratum_size,split,decision,criterion_id,reason
+Rdd67df8e99f5,en,title_abstract:include,7,test,include,IC3,village cooperatives and trust
+R0e1bba268b82,id,title_abstract:include,7,tune,include,IC3,entrepreneurship training in villages
+Re56d909020f1,en,title_abstract:include,7,test,exclude,EC3,maps of business premises only
+R19cb2af1e510,en,title_abstract:exclude,1,test,exclude,IC3,stock markets of listed firms
+"""
+
+
 def write_mini_project(folder: Path, *, seed_article: bool = False) -> Path:
-    """A tiny review project in ``folder``: the mini protocol (with its seed article and
-    gazetteer when asked) and its RIS/BibTeX/CSV sources, written for these tests."""
+    """A tiny review project in ``folder``: the mini protocol (with its seed article, gazetteer
+    and screening validation sample when asked) and its RIS/BibTeX/CSV sources, written for
+    these tests."""
     (folder / "protocols").mkdir(parents=True)
     text = MINI_PROTOCOL + (SEED_ARTICLE if seed_article else "")
     (folder / "protocols" / "mini.yaml").write_text(text, encoding="utf-8")
@@ -150,6 +161,8 @@ def write_mini_project(folder: Path, *, seed_article: bool = False) -> Path:
     corpus.mkdir(parents=True)
     for name in ("records.ris", "records.bib", "records.csv"):
         shutil.copy(FIXTURES / "mini" / name, corpus / name)
+    if seed_article:
+        (corpus / "screening-validation.csv").write_text(SCREENING_SAMPLE, encoding="utf-8")
     return folder
 
 

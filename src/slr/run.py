@@ -35,8 +35,9 @@ from slr.report.places import places_table
 from slr.report.prisma import compute_prisma, prisma_counts
 from slr.report.seed import compute_claim_check, compute_reference_audit
 from slr.screen.rules import screen_eligibility, screen_rules
+from slr.screen.validate import accuracy_table
 from slr.tables import io
-from slr.tables.contracts import CODES, DECISIONS, RUN_TABLES
+from slr.tables.contracts import CODES, DECISIONS, RUN_TABLES, SCREENING_SAMPLE
 from slr.tables.decisions import (
     by_people,
     check_decisions,
@@ -143,11 +144,17 @@ def compute_synthesis(
     where = places_table(works, included_ids(status), protocol.places)
     lookup = ReviewPaths.of(protocol).reference_lookup
     online = io.read_json(lookup)["results"] if lookup.is_file() else None
-    return {
+    out = {
         "places": where,
         "claims": compute_claim_check(works, status, tables["current_codes"], protocol, where),
         "references": compute_reference_audit(works, protocol, online=online),
     }
+    if protocol.screening.validation is not None:
+        sample = io.read_table(
+            ReviewPaths.of(protocol).resolve(protocol.screening.validation), SCREENING_SAMPLE
+        )
+        out["screening_accuracy"] = accuracy_table(sample, tables["decisions"])
+    return out
 
 
 # ---------------------------------------------------------------------- the run

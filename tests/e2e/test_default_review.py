@@ -51,3 +51,12 @@ def test_default_review_uses_abstracts_when_the_full_records_are_present(tmp_pat
     canonical = run["works"][run["works"]["duplicate_of"].isna()]
     assert canonical["abstract"].notna().sum() > 250
     assert isinstance(run["works"], pd.DataFrame)
+    # the automation is measured on people's screening of the validation sample, both halves
+    acc = run["screening_accuracy"].set_index("records")
+    assert list(acc.index) == ["validation sample", "its test half"]
+    assert list(acc["n"]) == [76, 39] and (acc["missed"] <= acc["excluded"]).all()
+    for k in ("recall", "precision"):
+        assert ((acc[f"{k}_low"] <= acc[k]) & (acc[k] <= acc[f"{k}_high"])).all()
+    # works the topic rule is not sure of wait for people instead of being excluded
+    ta = run["decisions"][run["decisions"]["stage"] == "title_abstract"]
+    assert (ta["decision"] == "unsure").sum() == n["awaiting_screening"] > 0

@@ -132,3 +132,19 @@ def test_the_screening_notebook_executes_with_a_reviewer(mini_review, tmp_path):
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_the_report_holds_no_notebook_leftovers_and_states_the_automations_error(mini_review):
+    """What tells a person how to use a notebook stays in the notebook; the methods say how well
+    the automated screening did on people's screening of the validation sample."""
+    import html as html_lib
+    import re
+
+    page = (mini_review.paths.run("a").dir / "report.html").read_text(encoding="utf-8")
+    text = html_lib.unescape(re.sub(r"<style.*?</style>|<script.*?</script>|<[^>]+>", " ", page,
+                                    flags=re.S))  # fmt: skip
+    for leftover in ("JupyterLab", "run all cells", "papermill", "Review the tags", " nan "):
+        assert leftover not in text, leftover
+    assert "against people's screening of a stratified random sample" in text
+    assert "validation sample (4 works, 2 included by people): recall 1.00" in text
+    assert "the work waits for a person" in text

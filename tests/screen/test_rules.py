@@ -54,3 +54,36 @@ def test_duplicates_are_not_screened(mini):
         {"work_id": "B", "title": "Village enterprise", "duplicate_of": "A"},
     )
     assert set(screen_rules(works, mini)["work_id"]) == {"A"}
+
+
+def test_a_work_with_only_some_topic_blocks_goes_to_people_not_out(mini):
+    """Where the topic rule is not sure (terms of one block, none of the other), the work gets
+    an ``unsure`` decision and waits for a person; PRISMA counts it as awaiting screening."""
+    from slr.report.prisma import compute_prisma, prisma_counts
+    from slr.tables.decisions import compute_status
+
+    works = make_works(
+        {"work_id": "SET", "title": "Village head leadership and development", "publication_year": 2020},
+        {"work_id": "ENT", "title": "Digital marketing of UMKM", "publication_year": 2020},
+        {"work_id": "OFF", "title": "Stock returns of listed firms", "publication_year": 2020},
+        {"work_id": "OLD", "title": "Village leadership", "publication_year": 1990},
+    )  # fmt: skip
+    d = screen_rules(works, mini, decided_at="2026-01-01T00:00:00Z")
+    ta = d[d["stage"] == "title_abstract"].set_index("work_id")
+    assert ta.loc["SET", "decision"] == "unsure" and ta.loc["ENT", "decision"] == "unsure"
+    assert ta.loc["SET", "reason"] == (
+        "IC3 Village enterprise topic: setting: 'Village' (title), but no enterprise term in "
+        "title: needs a person"
+    )
+    assert ta.loc["OFF", "decision"] == "exclude"  # no term of any block: off topic
+    # another criterion that excludes wins over "unsure"
+    assert "OLD" not in ta.index
+    counts = prisma_counts(compute_prisma(works, d, compute_status(works, d), mini))
+    assert counts["awaiting_screening"] == 2 and counts["screening_excluded"] == 1
+    # a protocol may keep the strict rule
+    import yaml
+
+    strict = yaml.safe_load(MINI_PROTOCOL)
+    strict["criteria"][3]["rule"]["partial"] = "exclude"
+    d = screen_rules(works, parse_protocol(strict))
+    assert set(d.loc[d["stage"] == "title_abstract", "decision"]) == {"exclude"}

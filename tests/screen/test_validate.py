@@ -74,3 +74,17 @@ def test_the_reviews_sample_is_whole_and_screened_with_reasons():
     sizes = sample.groupby("stratum")["stratum_size"].agg(["nunique", "first", "size"])
     assert (sizes["nunique"] == 1).all() and (sizes["first"] >= sizes["size"]).all()
     assert set(sample["language"]) == {"en", "id"}
+
+
+def test_known_counts_of_kept_and_excluded_works_are_used_as_they_are():
+    """A run knows how many works its rules kept and excluded: the sample then estimates only
+    the share of includes in each, so the missed includes never exceed the exclusions."""
+    sample, kept = _sample({
+        "kept": (100, [("include", True)] * 8 + [("exclude", True)] * 2),
+        "excluded": (50, [("include", False)] * 2 + [("exclude", False)] * 8),
+    })  # fmt: skip
+    acc = automation_accuracy(sample, kept, n_kept=120, n_excluded=30)
+    assert acc.rule_excluded == 30 and acc.missed_includes.value == pytest.approx(6)
+    assert acc.precision.value == pytest.approx(0.8)
+    assert acc.recall.value == pytest.approx(96 / 102)
+    assert 0 <= acc.missed_includes.low <= 6 <= acc.missed_includes.high <= 30

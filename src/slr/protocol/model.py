@@ -139,12 +139,21 @@ class RetractedRule(Frozen):
     kind: Literal["retracted"]
 
 
+TOPIC_PARTIAL = ("unsure", "exclude")
+
+
 class TopicRule(Frozen):
-    """A boolean term query: at least one term of *every* block must occur in ``fields``."""
+    """A boolean term query: at least one term of *every* block must occur in ``fields``.
+
+    A work with terms of some blocks but not all is not clearly off topic: ``partial: unsure``
+    (the default) sends it to people (an ``unsure`` decision, awaiting screening), ``exclude``
+    excludes it. A work with no term of any block is excluded.
+    """
 
     kind: Literal["topic"]
     fields: tuple[Literal[TEXT_FIELDS], ...] = TEXT_FIELDS  # type: ignore[valid-type]
     all_of: dict[str, tuple[str, ...]]
+    partial: Literal[TOPIC_PARTIAL] = "unsure"  # type: ignore[valid-type]
 
     @field_validator("all_of")
     @classmethod

@@ -185,15 +185,19 @@ def render_html(notebook: Path, output: Path, *, show_code: bool = False) -> Pat
     return write_text(output, body)
 
 
+# cells a report leaves out: parameters, and what tells a person how to use a notebook
+REPORT_SKIPS = {"parameters", "injected-parameters", "instructions"}
+
+
 def combine_notebooks(parts: list[Path], output: Path, *, title: str) -> Path:
     """One notebook from executed ones, in order, with a table of contents (links to every
-    first- and second-level heading) and without their parameter cells."""
+    first- and second-level heading) and without their parameter and instruction cells."""
     toc, cells = [], []
     for part in parts:
         nb = nbformat.read(part, as_version=4)
         for cell in nb.cells:
             tags = set(cell.metadata.get("tags", []))
-            if tags & {"parameters", "injected-parameters"}:
+            if tags & REPORT_SKIPS:
                 continue
             if cell.cell_type == "markdown":
                 for line in cell.source.splitlines():

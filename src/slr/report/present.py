@@ -283,6 +283,7 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
         f"prioritised by the `{sc.model}` model, with the stopping rule of Callaghan & "
         f"Müller-Hansen (recall target {sc.recall_target:.0%}, confidence {sc.confidence:.0%}); "
         f"records excluded by the stopping rule: {counts.get('stopped', 0)}.",
+        *_automation_accuracy(protocol, run),
         "", "### Coding and topics", "",
         f"Codebook of {len(protocol.codebook)} themes "
         f"({', '.join(g.label for g in protocol.groups)}), tagged from "
@@ -298,6 +299,35 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
         "versions and seeds; `slr diff` compares two runs.",
     ]  # fmt: skip
     return "\n".join(lines)
+
+
+def _automation_accuracy(protocol: Protocol, run: Run) -> list[str]:
+    """How well the automated screening did on people's screening of a validation sample."""
+    acc = run.get("screening_accuracy")
+    partial = [c.id for c in protocol.automated_criteria()
+               if getattr(c.rule, "partial", None) == "unsure"]  # fmt: skip
+    lines = []
+    if partial:
+        lines += ["", f"Where {', '.join(partial)} finds the terms of only some of its blocks, "
+                  "the rule does not exclude: the work waits for a person (counted as awaiting "
+                  "screening)."]  # fmt: skip
+    if acc is None or acc.empty:
+        return lines + ["", "The automated screening was not measured: the protocol names no "
+                        "screening validation sample (`screening.validation`)."]  # fmt: skip
+
+    def ci(r, k: str, f: str = "{:.2f}") -> str:
+        return f"{f.format(r[k])} [{f.format(r[k + '_low'])}, {f.format(r[k + '_high'])}]"
+
+    parts = [
+        f"{r.records} ({r.n} works, {r.includes} included by people): recall "
+        f"{ci(r._asdict(), 'recall')}, precision {ci(r._asdict(), 'precision')}, about "
+        f"{ci(r._asdict(), 'missed', '{:.0f}')} includes among the ~{r.excluded:.0f} works it "
+        "excluded"
+        for r in acc.itertuples(index=False)
+    ]
+    return lines + ["", "The automated screening against people's screening of a stratified "
+                    "random sample of the corpus (estimates for the whole corpus, 95 % "
+                    "intervals): " + "; ".join(parts) + "."]  # fmt: skip
 
 
 # ---------------------------------------------------------------------- findings

@@ -39,7 +39,9 @@ from slr.tables.decisions import STAGE_ORDER, latest_decisions
 from slr.tables.schema import conform, field_texts
 from slr.text import compile_terms, find_terms
 
-Verdict = tuple[bool | None, str]  # (excluded?, reason); None: could not be assessed
+# (excluded?, reason): True, False, None (could not be assessed) or UNSURE (people decide)
+UNSURE = "unsure"
+Verdict = tuple[bool | str | None, str]
 
 
 # ---------------------------------------------------------------------- single rules
@@ -97,9 +99,12 @@ def _topic(rule: TopicRule, work: pd.Series) -> Verdict:
             found.append(f"{block}: {hits[0]}")
         else:
             missing.append(block)
-    if missing:
-        return True, f"no {' or '.join(missing)} term in {', '.join(texts)}"
-    return False, "; ".join(found)
+    if not missing:
+        return False, "; ".join(found)
+    absent = f"no {' or '.join(missing)} term in {', '.join(texts)}"
+    if found and rule.partial == UNSURE:
+        return UNSURE, f"{'; '.join(found)}, but {absent}: needs a person"
+    return True, absent
 
 
 RULES: dict[type, Callable[..., Verdict]] = {
@@ -156,13 +161,15 @@ def screen_rules(
 
 
 def _judge(work: pd.Series, stage: str, criteria: list[Criterion]) -> dict:
-    notes = []
+    notes, unsure = [], None
     for c in criteria:
         rule = c.rule
         if isinstance(rule, CodebookRule):
             continue
         excluded, reason = RULES[type(rule)](rule, work)
-        if excluded:
+        if excluded == UNSURE:  # unless another criterion excludes it, people decide
+            unsure = unsure or (c, reason)
+        elif excluded:
             return {
                 "work_id": work["work_id"],
                 "stage": stage,
@@ -171,6 +178,15 @@ def _judge(work: pd.Series, stage: str, criteria: list[Criterion]) -> dict:
                 "reason": f"{c.id} {c.label}: {reason}",
             }
         notes.append(f"{c.id}: {reason}" + (" (not assessed)" if excluded is None else ""))
+    if unsure is not None:
+        c, reason = unsure
+        return {
+            "work_id": work["work_id"],
+            "stage": stage,
+            "decision": "unsure",
+            "criterion_id": c.id,
+            "reason": f"{c.id} {c.label}: {reason}",
+        }
     return {
         "work_id": work["work_id"],
         "stage": stage,

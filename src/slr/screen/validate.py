@@ -92,20 +92,35 @@ def _rates(totals: np.ndarray) -> np.ndarray:
 
 
 def automation_accuracy(
-    sample: pd.DataFrame, kept: set[str], *, draws: int = 4000, seed: int = 0
+    sample: pd.DataFrame,
+    kept: set[str],
+    *,
+    n_kept: int | None = None,
+    n_excluded: int | None = None,
+    draws: int = 4000,
+    seed: int = 0,
 ) -> Accuracy:
     """The rules' recall, precision and missed includes on ``sample`` (see the module), where
-    ``kept`` holds the work IDs the rules did not exclude. Intervals: each stratum's four cell
+    ``kept`` holds the work IDs the rules did not exclude.
+
+    ``n_kept`` and ``n_excluded``: how many works of the corpus the rules kept and excluded,
+    when known (a run knows them): the sample then estimates only the share of includes among
+    each (weighted by stratum), not the counts themselves. Intervals: each stratum's four cell
     shares drawn from their Dirichlet posterior (Jeffreys prior, so a stratum where every
-    sampled work agrees still leaves room for error), scaled to the stratum's size."""
+    sampled work agrees still leaves room for error), scaled to the stratum's size.
+    """
     s = check_sample(sample).reset_index(drop=True)
     sizes, counts = _cells(s, kept)
     n = counts.sum(axis=1, keepdims=True)
-    point = _rates((sizes[:, None] * counts / n).sum(axis=0))
+    point_totals = (sizes[:, None] * counts / n).sum(axis=0)
     rng = np.random.default_rng(seed)
     shares = np.stack([rng.dirichlet(c + 0.5, size=draws) for c in counts], axis=1)
-    drawn = _rates((sizes[None, :, None] * shares).sum(axis=1))
-    low, high = np.nanpercentile(drawn, [2.5, 97.5], axis=0)
+    drawn_totals = (sizes[None, :, None] * shares).sum(axis=1)
+    if n_kept is not None and n_excluded is not None:
+        point_totals = _known(point_totals, n_kept, n_excluded)
+        drawn_totals = _known(drawn_totals, n_kept, n_excluded)
+    point = _rates(point_totals)
+    low, high = np.nanpercentile(_rates(drawn_totals), [2.5, 97.5], axis=0)
 
     def estimate(k: int) -> Estimate:  # (as Jeffreys intervals do, an interval holds its point)
         value = float(point[k])
@@ -121,9 +136,45 @@ def automation_accuracy(
     )
 
 
+def _known(totals: np.ndarray, n_kept: int, n_excluded: int) -> np.ndarray:
+    """Cell totals rescaled so that the kept and excluded works number what the run counted:
+    the sample then only says which share of each people include."""
+    tp, fn, fp, tn = np.moveaxis(totals, -1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = n_kept / (tp + fp)
+        e = np.where(fn + tn > 0, n_excluded / (fn + tn), 0.0)
+    return np.stack([tp * k, fn * e, fp * k, tn * e], axis=-1)
+
+
 def rules_kept(decisions: pd.DataFrame) -> set[str]:
     """The works the rules did not exclude at ``automation`` or ``title_abstract`` (people's
     rows aside)."""
     rules = decisions[~by_people(decisions)]
     early = rules[rules["stage"].isin(["automation", "title_abstract"])]
     return set(early["work_id"]) - set(early.loc[early["decision"] == "exclude", "work_id"])
+
+
+def accuracy_table(sample: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """The automation's accuracy on the validation sample and on its ``test`` half (the works
+    no rule was tuned on), one row each, for the run's rule ``decisions``; sampled works the
+    run does not have are left out (``n`` says how many were used)."""
+    kept = rules_kept(decisions)
+    judged = set(decisions.loc[~by_people(decisions), "work_id"])
+    counts = {"n_kept": len(kept), "n_excluded": len(judged - kept)}
+    present = sample[sample["work_id"].isin(judged)]
+    rows = []
+    for label, part in (
+        ("validation sample", present),
+        ("its test half", present[present["split"] == "test"]),
+    ):
+        if part.empty:
+            continue
+        acc = automation_accuracy(part, kept, **counts)
+        row = {"records": label, "n": acc.n_sample, "includes": acc.n_includes,
+               "excluded": acc.rule_excluded}  # fmt: skip
+        for name in ("recall", "precision", "missed_includes"):
+            e = getattr(acc, name)
+            key = name.removesuffix("_includes")
+            row.update({key: e.value, f"{key}_low": e.low, f"{key}_high": e.high})
+        rows.append(row)
+    return pd.DataFrame(rows).round(4)

@@ -217,6 +217,45 @@ REFERENCES = Contract(
 )
 
 
+SCREENING_SAMPLE = Contract(
+    "screening_sample",
+    (
+        Column("work_id", "str", True),
+        Column("title", "str"),
+        Column("language", "str"),
+        Column("stratum", "str", True, doc="the automation's decision (stage:decision:language)"),
+        Column("stratum_size", "int", True, doc="works of the corpus in the stratum when drawn"),
+        Column("split", "str", True, doc="tune (rules may be tuned on it) or test (never)"),
+        Column("decision", "str", True, doc="people's decision: include or exclude"),
+        Column("criterion_id", "str", True),
+        Column("reason", "str", True, doc="one line, in the screener's words"),
+        Column("reviewer", "str"),
+        Column("screened_at", "str"),
+    ),
+    key=("work_id",),
+)
+
+SCREENING_ACCURACY = Contract(
+    "screening_accuracy",
+    (
+        Column("records", "str", True, doc="the validation sample, or its test half"),
+        Column("n", "int", True, doc="sampled works in this run"),
+        Column("includes", "int", True, doc="of them, included by people"),
+        Column("recall", "float", True),
+        Column("recall_low", "float", True),
+        Column("recall_high", "float", True),
+        Column("precision", "float", True),
+        Column("precision_low", "float", True),
+        Column("precision_high", "float", True),
+        Column("missed", "float", True, doc="expected includes among automated exclusions"),
+        Column("missed_low", "float", True),
+        Column("missed_high", "float", True),
+        Column("excluded", "float", True, doc="works the rules excluded (estimated)"),
+    ),
+    key=("records",),
+)
+
+
 @dataclass(frozen=True)
 class RunTable:
     """A table every run writes (``optional``: only some runs): ``<name>.csv``, and
@@ -248,4 +287,5 @@ RUN_TABLES = (
     RunTable(PLACES),
     RunTable(CLAIMS),
     RunTable(REFERENCES),
+    RunTable(SCREENING_ACCURACY, optional=True),
 )
