@@ -315,15 +315,14 @@ def _automation_accuracy(protocol: Protocol, run: Run) -> list[str]:
         return lines + ["", "The automated screening was not measured: the protocol names no "
                         "screening validation sample (`screening.validation`)."]  # fmt: skip
 
-    def ci(r, k: str, f: str = "{:.2f}") -> str:
+    def ci(r: dict, k: str, f: str = "{:.2f}") -> str:
         return f"{f.format(r[k])} [{f.format(r[k + '_low'])}, {f.format(r[k + '_high'])}]"
 
     parts = [
-        f"{r.records} ({r.n} works, {r.includes} included by people): recall "
-        f"{ci(r._asdict(), 'recall')}, precision {ci(r._asdict(), 'precision')}, about "
-        f"{ci(r._asdict(), 'missed', '{:.0f}')} includes among the ~{r.excluded:.0f} works it "
-        "excluded"
-        for r in acc.itertuples(index=False)
+        f"{r['records']} ({r['n']} works, {r['includes']} included by people): recall "
+        f"{ci(r, 'recall')}, precision {ci(r, 'precision')}, about {ci(r, 'missed', '{:.0f}')} "
+        f"includes among the ~{r['excluded']:.0f} works it excluded"
+        for r in acc.to_dict("records")
     ]
     return lines + ["", "The automated screening against people's screening of a stratified "
                     "random sample of the corpus (estimates for the whole corpus, 95 % "

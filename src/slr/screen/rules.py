@@ -160,6 +160,17 @@ def screen_rules(
     )
 
 
+def _decided(work: pd.Series, stage: str, decision: str, c: Criterion, reason: str) -> dict:
+    """One criterion's decision on a work, with what it saw."""
+    return {
+        "work_id": work["work_id"],
+        "stage": stage,
+        "decision": decision,
+        "criterion_id": c.id,
+        "reason": f"{c.id} {c.label}: {reason}",
+    }
+
+
 def _judge(work: pd.Series, stage: str, criteria: list[Criterion]) -> dict:
     notes, unsure = [], None
     for c in criteria:
@@ -170,23 +181,10 @@ def _judge(work: pd.Series, stage: str, criteria: list[Criterion]) -> dict:
         if excluded == UNSURE:  # unless another criterion excludes it, people decide
             unsure = unsure or (c, reason)
         elif excluded:
-            return {
-                "work_id": work["work_id"],
-                "stage": stage,
-                "decision": "exclude",
-                "criterion_id": c.id,
-                "reason": f"{c.id} {c.label}: {reason}",
-            }
+            return _decided(work, stage, "exclude", c, reason)
         notes.append(f"{c.id}: {reason}" + (" (not assessed)" if excluded is None else ""))
     if unsure is not None:
-        c, reason = unsure
-        return {
-            "work_id": work["work_id"],
-            "stage": stage,
-            "decision": "unsure",
-            "criterion_id": c.id,
-            "reason": f"{c.id} {c.label}: {reason}",
-        }
+        return _decided(work, stage, "unsure", *unsure)
     return {
         "work_id": work["work_id"],
         "stage": stage,
