@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import pandas as pd  # noqa: E402
 from helpers import FIXTURES, write_mini_project  # noqa: E402
-from kills import kill_after, kill_harvest, kill_import, kill_run  # noqa: E402
+from kills import hashes, kill_after, kill_harvest, kill_import, kill_run  # noqa: E402
 from replay import ReplayServer  # noqa: E402
 
 from slr.cli import main  # noqa: E402
@@ -74,11 +74,7 @@ class Project:
         return code, err.getvalue().strip()
 
     def snapshot(self) -> dict[str, str]:
-        return {
-            str(p.relative_to(self.root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(self.root.rglob("*"))
-            if p.is_file() and not p.name.endswith(".lock") and ".cache" not in p.parts
-        }
+        return hashes(self.root, volatile=False)
 
 
 def refused(code: int, err: str, *words: str) -> tuple[str, str]:

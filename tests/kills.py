@@ -47,11 +47,13 @@ def kill_after(args: list[str], delay: float) -> bool:
         return False
 
 
-def hashes(folder: Path) -> dict[str, str]:
+def hashes(folder: Path, *, volatile: bool = True) -> dict[str, str]:
+    """Every file under ``folder`` (path → SHA-256); ``volatile=False`` leaves out what holds
+    no data (lock files, caches)."""
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and (volatile or not (p.name.endswith(".lock") or ".cache" in p.parts))
     }
 
 

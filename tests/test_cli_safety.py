@@ -2,26 +2,16 @@
 folder, a user's file where `latest` goes, runs that did not finish, damaged logs. Nothing that
 was saved is changed by a refusal."""
 
-import hashlib
-
 import pandas as pd
 import pytest
 from helpers import FIXTURES
+from kills import hashes
 
 from slr.cli import main
 from slr.layout import head_file
 from slr.tables.contracts import DECISIONS
 from slr.tables.log import append_log, read_log
 from slr.tables.schema import conform
-
-
-def _tree(folder):
-    """Every file under ``folder`` with its hash (lock files aside: they hold nothing)."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and not p.name.endswith(".lock")
-    }
 
 
 @pytest.mark.parametrize(
@@ -39,11 +29,11 @@ def test_names_that_would_leave_their_folder_are_refused_before_anything_is_writ
     mini_project, capsys, args
 ):
     protocol = mini_project / "protocols" / "mini.yaml"
-    before = _tree(mini_project.parent)
+    before = hashes(mini_project.parent, volatile=False)
     assert main(["-q", *[a.replace("{protocol}", str(protocol)) for a in args]]) == 1
     err = capsys.readouterr().err
     assert "cannot name a file: use 1–100 letters, digits" in err and len(err.splitlines()) == 1
-    assert _tree(mini_project.parent) == before
+    assert hashes(mini_project.parent, volatile=False) == before
 
 
 def test_a_file_of_the_users_where_latest_goes_is_never_replaced(mini_project, capsys):
