@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import io
 import json
 import random
@@ -440,8 +439,8 @@ def _kill_harvest(p: Project, u: float):
         server.add_listing(filter="title.search:village enterprise", works=_works(450),
                            delay_seconds=1.0)  # fmt: skip
         took = _timed(["harvest", str(clean.protocol), "--base-url", server.url])
-        pages = {f.name: hashlib.sha256(f.read_bytes()).hexdigest()
-                 for f in clean.paths.harvest("oa").glob("page_*.json")}  # fmt: skip
+        frozen = hashes(clean.paths.harvest("oa"))
+        pages = {k: v for k, v in frozen.items() if k.startswith("page_")}
         seen = kill_harvest(p.root, server.url, took * u, pages)
     return correct(not seen.problems, "; ".join(seen.problems) or f"finished={seen.finished}")
 
