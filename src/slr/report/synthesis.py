@@ -11,7 +11,9 @@ from slr.tables.schema import is_missing
 
 
 def cite(work: pd.Series) -> str:
-    """``Surname (Year)`` or ``Surname et al. (Year)``; ``n.d.`` without a year."""
+    """``Surname (Year)`` or ``Surname et al. (Year)``; ``n.d.`` without a year. A work without
+    authors is cited by the first words of its title, as APA does (never by its venue);
+    ``Anon.`` only when it has neither."""
     authors = work["authors"]
     if authors:
         first = authors[0].split(",")[0].strip() if "," in authors[0] else authors[0].split()[-1]
@@ -22,8 +24,11 @@ def cite(work: pd.Series) -> str:
             if len(authors) == 2
             else ""
         )
+    elif pd.notna(work["title"]) and str(work["title"]).strip():
+        words = str(work["title"]).split()
+        who = f"“{' '.join(words[:5])}{'…' if len(words) > 5 else ''}”"
     else:
-        who = work["venue"] if pd.notna(work["venue"]) else "Anon."
+        who = "Anon."
     year = "n.d." if pd.isna(work["publication_year"]) else str(int(work["publication_year"]))
     return f"{who} ({year})"
 
