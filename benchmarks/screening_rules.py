@@ -21,7 +21,7 @@ from slr.ingest.dedupe import mark_duplicates  # noqa: E402
 from slr.layout import ReviewPaths  # noqa: E402
 from slr.protocol import load_protocol  # noqa: E402
 from slr.screen.rules import screen_rules  # noqa: E402
-from slr.screen.validate import accuracy_table  # noqa: E402
+from slr.screen.validate import accuracy_table, interval_text  # noqa: E402
 
 
 def main(path: Path = PROTOCOL) -> int:
@@ -37,9 +37,7 @@ def main(path: Path = PROTOCOL) -> int:
     decisions = screen_rules(mark_duplicates(works), protocol, decided_at="run")
     table = accuracy_table(sample, decisions)
 
-    def ci(r: pd.Series, k: str, f: str = "{:.2f}") -> str:
-        return f"{f.format(r[k])} [{f.format(r[k + '_low'])}, {f.format(r[k + '_high'])}]"
-
+    ci = interval_text
     rows = [
         {"records": r["records"], "n": r["n"], "people include": r["includes"],
          "recall [95% CI]": ci(r, "recall"), "precision [95% CI]": ci(r, "precision"),

@@ -267,12 +267,16 @@ def normalise_records(
     return conform(df, WORKS)
 
 
+# what a mapper raises on a value of a type it cannot read (a dict where text belongs …)
+UNREADABLE = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
 def _mapped(mapper: Callable, rec: RawRecord, where: str) -> dict[str, Any]:
     """``mapper(rec.data)``, every value of the kind its works column holds; a value of the
     wrong type is an error naming the file, the record and the field."""
     try:
         row = mapper(rec.data)
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
+    except UNREADABLE as e:
         raise SourceError(f"{where}: {_culprit(mapper, rec.data)} ({type(e).__name__}: {e})") from e
     for col in WORKS.columns:
         value = row.get(col.name)
@@ -294,7 +298,7 @@ def _culprit(mapper: Callable, data: dict[str, Any]) -> str:
     for key, value in data.items():
         try:
             mapper({**keep, key: value})
-        except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+        except UNREADABLE:
             return f"field {key!r} holds a value slr cannot read: " + shorten(
                 json.dumps(value, default=str), 80
             )

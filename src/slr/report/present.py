@@ -19,6 +19,7 @@ from slr.escape import as_code, as_html, as_link, as_markdown
 from slr.layout import RunPaths
 from slr.protocol import FileSource, OpenAlexSource, Protocol
 from slr.report import seed, synthesis
+from slr.screen.validate import interval_text
 
 Run = dict[str, Any]
 
@@ -315,9 +316,7 @@ def _automation_accuracy(protocol: Protocol, run: Run) -> list[str]:
         return lines + ["", "The automated screening was not measured: the protocol names no "
                         "screening validation sample (`screening.validation`)."]  # fmt: skip
 
-    def ci(r: dict, k: str, f: str = "{:.2f}") -> str:
-        return f"{f.format(r[k])} [{f.format(r[k + '_low'])}, {f.format(r[k + '_high'])}]"
-
+    ci = interval_text
     parts = [
         f"{r['records']} ({r['n']} works, {r['includes']} included by people): recall "
         f"{ci(r, 'recall')}, precision {ci(r, 'precision')}, about {ci(r, 'missed', '{:.0f}')} "

@@ -15,6 +15,7 @@ each with a 95 % interval.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,11 @@ class Accuracy:
             f"{self.missed_includes.value:.0f} [{self.missed_includes.low:.0f}, "
             f"{self.missed_includes.high:.0f}]"
         )
+
+
+def interval_text(row: Mapping, key: str, fmt: str = "{:.2f}") -> str:
+    """``value [low, high]`` of ``key`` in a row of :func:`accuracy_table`."""
+    return f"{fmt.format(row[key])} [{fmt.format(row[key + '_low'])}, {fmt.format(row[key + '_high'])}]"
 
 
 def check_sample(sample: pd.DataFrame) -> pd.DataFrame:
