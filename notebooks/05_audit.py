@@ -60,3 +60,11 @@ display(present.coverage_table(run))
 
 # %%
 display(present.appendix_table(run))
+
+# %% [markdown]
+# ## Appendix: PRISMA 2020 checklist
+# Each item of the PRISMA 2020 checklist and the section of this report that answers it, or
+# why it was not done.
+
+# %%
+display(present.checklist_table())

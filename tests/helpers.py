@@ -120,6 +120,7 @@ def make_protocol(folder, *, review_id: str = "h", **openalex_source) -> Protoco
 # the mini review's seed article (claims, references) and its gazetteer
 SEED_ARTICLE = """
 screening: {validation: corpus/mini/screening-validation.csv}
+coding: {validation: corpus/mini/coding-validation.csv}
 places:
   countries: {Indonesia: [indonesia]}
   regions: {Bali: [bali]}
@@ -150,6 +151,14 @@ R19cb2af1e510,en,title_abstract:exclude,1,test,exclude,IC3,stock markets of list
 """
 
 
+# people's coding of some of the mini review's works: tune and test halves
+CODING_SAMPLE = """work_id,language,themes,split
+Rdd67df8e99f5,en,S01 P01,test
+R0e1bba268b82,id,S02,test
+Re56d909020f1,en,,tune
+"""
+
+
 def write_mini_project(folder: Path, *, seed_article: bool = False) -> Path:
     """A tiny review project in ``folder``: the mini protocol (with its seed article, gazetteer
     and screening validation sample when asked) and its RIS/BibTeX/CSV sources, written for
@@ -163,6 +172,7 @@ def write_mini_project(folder: Path, *, seed_article: bool = False) -> Path:
         shutil.copy(FIXTURES / "mini" / name, corpus / name)
     if seed_article:
         (corpus / "screening-validation.csv").write_text(SCREENING_SAMPLE, encoding="utf-8")
+        (corpus / "coding-validation.csv").write_text(CODING_SAMPLE, encoding="utf-8")
     return folder
 
 

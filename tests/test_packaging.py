@@ -39,7 +39,7 @@ def test_the_wheel_carries_the_notebooks_and_an_installed_slr_finds_them(tmp_pat
     (wheel,) = (tmp_path / "dist").glob("slr-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"slr/notebooks/{n}" for n in NOTEBOOKS} <= names
-    assert len(NOTEBOOKS) == 5
+    assert len(NOTEBOOKS) == 6  # the write-up, then corpus, screening, coding, synthesis, audit
 
     site = tmp_path / "site"
     install = subprocess.run(

@@ -20,6 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from slr.clock import now_utc, run_stamp
+from slr.coding.evaluate import accuracy_table as coding_accuracy
+from slr.coding.evaluate import read_validation_sample
+from slr.coding.studies import study_table
 from slr.coding.tagger import code_works
 from slr.coding.topics import compute_topics
 from slr.errors import RunError
@@ -139,12 +142,14 @@ def compute_synthesis(
     protocol: Protocol, tables: dict[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
     """Places named by the included works, the seed article's claims checked, its references
-    audited (against OpenAlex too when `slr audit-references` saved a lookup)."""
+    audited (against OpenAlex too when `slr audit-references` saved a lookup); the automated
+    screening and the tagger measured on people's validation samples."""
     works, status = tables["works"], tables["status"]
     where = places_table(works, included_ids(status), protocol.places)
     lookup = ReviewPaths.of(protocol).reference_lookup
     online = io.read_json(lookup)["results"] if lookup.is_file() else None
     out = {
+        "studies": study_table(works, protocol, included_ids(status), where),
         "places": where,
         "claims": compute_claim_check(works, status, tables["current_codes"], protocol, where),
         "references": compute_reference_audit(works, protocol, online=online),
@@ -154,6 +159,11 @@ def compute_synthesis(
             ReviewPaths.of(protocol).resolve(protocol.screening.validation), SCREENING_SAMPLE
         )
         out["screening_accuracy"] = accuracy_table(sample, tables["decisions"])
+    if protocol.coding.validation is not None:
+        coded = read_validation_sample(ReviewPaths.of(protocol).resolve(protocol.coding.validation))
+        coded = coded[coded["work_id"].isin(set(works["work_id"]))]
+        tags = code_works(works, protocol, work_ids=coded["work_id"], coded_at="validation")
+        out["coding_accuracy"] = coding_accuracy(tags, coded, [t.id for t in protocol.codebook])
     return out
 
 

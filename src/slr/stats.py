@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scipy.stats import beta
+
 from slr.errors import SlrError
 
 
@@ -57,3 +59,14 @@ def agreement(a: Sequence, b: Sequence) -> Agreement:
     expected = sum(pooled[c] * pooled[k] for c in categories for k in categories if c != k)
     alpha = 1 - (2 * n - 1) * 2 * (n - agree) / expected if expected else 1.0
     return Agreement(n, po, float(kappa), float(ac1), float(alpha))
+
+
+def jeffreys(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """The Jeffreys interval of a proportion ``k / n`` (the Beta(k + ½, n − k + ½) quantiles;
+    an end at 0 or 1 when ``k`` is 0 or ``n``); (nan, nan) when ``n`` is 0."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    tail = (1 - level) / 2
+    low = 0.0 if k == 0 else float(beta.ppf(tail, k + 0.5, n - k + 0.5))
+    high = 1.0 if k == n else float(beta.ppf(1 - tail, k + 0.5, n - k + 0.5))
+    return (low, high)

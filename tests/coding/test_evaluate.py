@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from helpers import ROOT
 
-from slr.coding.evaluate import evaluate_codes
+from slr.coding.evaluate import bootstrap_f1, evaluate_codes
 from slr.errors import SlrError
 from slr.layout import ReviewPaths
 from slr.protocol import load_protocol
@@ -48,3 +48,24 @@ def test_the_committed_validation_sample_uses_codebook_themes_only():
     assert {t for ts in ref["themes"] for t in ts.split()} <= themes
     assert set(ref["language"]) == {"en", "id"}
     assert "abstract" not in ref.columns  # facts only
+
+
+def test_per_theme_intervals_and_reliability_flags():
+    ref = pd.DataFrame({"work_id": list("abcdef"), "themes": ["T1", "T1", "T1", "T1 T2", "", ""]})
+    codes = pd.DataFrame({"work_id": list("abcef"), "theme_id": ["T1", "T1", "T1", "T1", "T2"]})
+    table, _ = evaluate_codes(codes, ref, ["T1", "T2"])
+    t1, t2 = table.set_index("theme_id").loc["T1"], table.set_index("theme_id").loc["T2"]
+    assert (t1.precision, t1.recall) == (0.75, 0.75)
+    assert t1.precision_low < 0.75 < t1.precision_high and t1.recall_high < 1
+    assert t1.reliability == "measured"  # 4 reference tags, F1 0.75
+    assert t2.reliability == "not measured" and t2.recall == 0 and t2.recall_low == 0
+
+
+def test_bootstrap_interval_holds_the_point_estimate():
+    ref = pd.DataFrame({"work_id": [f"w{i}" for i in range(30)], "themes": ["T1"] * 20 + [""] * 10})
+    codes = pd.DataFrame({"work_id": [f"w{i}" for i in range(15, 30)], "theme_id": "T1"})
+    _, summary = evaluate_codes(codes, ref, ["T1"])
+    ci = bootstrap_f1(codes, ref, ["T1"], draws=300)
+    assert ci["macro_f1"][0] < summary["macro_f1"] < ci["macro_f1"][1]
+    assert ci["micro_f1"] == ci["macro_f1"]  # one theme: the two agree
+    assert bootstrap_f1(codes, ref, ["T1"], draws=300) == ci  # seeded

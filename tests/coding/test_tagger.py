@@ -194,3 +194,52 @@ def test_a_missing_embedding_dependency_names_the_install_command(monkeypatch):
 
 
 # ---------------------------------------------------------------- people's verdicts
+
+
+# ---------------------------------------------------------------- sentence roles, evidence
+
+
+def test_terms_only_in_background_or_a_definition_make_no_tag():
+    background = (
+        "Cooperatives are common across the developing world. This study aims to describe "
+        "a fishing village. The results show that catches fell."
+    )
+    assert "S01" not in _codes_with(abstract=background)
+    definition = "A cooperative is defined as an association of persons. The results show little."
+    assert "S01" not in _codes_with(abstract=definition)
+    stated = (
+        "This study aims to describe a fishing village. The results show that the cooperative grew."
+    )
+    assert _codes_with(abstract=stated)["S01"].evidence.endswith("the cooperative grew.")
+
+
+def test_an_abstract_without_purpose_or_results_has_no_background():
+    codes = _codes_with(abstract="Villagers sell cassava chips. Members run a cooperative.")
+    assert codes["S01"].evidence == "Members run a cooperative."
+
+
+def test_evidence_is_a_stating_sentence_before_the_title():
+    codes = _codes_with(
+        title="Women's cooperatives in Bali",
+        abstract="This study aims to describe them. The results show that the cooperatives lend "
+        "to members.",
+    )
+    assert codes["S01"].source_field == "abstract"
+    only_title = _codes_with(title="Women's cooperatives in Bali", abstract="No more is said.")
+    assert only_title["S01"].source_field == "title"  # a title-only tag says so
+
+
+def test_a_cue_in_the_title_needs_the_abstract_to_speak_of_the_theme():
+    # "program*" is a cue of S06 (government programmes), in_title
+    bare = _codes_with(
+        title="A programme for village crafts",
+        abstract="This study aims to describe weaving. The results show more sales.",
+        embedder=FakeEmbedder({}),
+    )
+    assert "S06" not in bare
+    supported = _codes_with(
+        title="A programme for village crafts",
+        abstract="This study aims to describe weaving. The results show the ministry raised sales.",
+        embedder=FakeEmbedder({}),
+    )
+    assert supported["S06"].method.startswith("cue+title")

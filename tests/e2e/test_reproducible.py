@@ -74,6 +74,7 @@ def test_diff_lists_what_an_added_source_changed(mini_review, tmp_path, capsys):
     assert d["rows"]["works"] == {"a": 12, "b": 13}
     assert {r["work_id"] for r in d["decisions_changed"]} == new
     assert "decisions.csv" in d["outputs_changed"] and "run.json" in d["outputs_changed"]
+    assert d["claims_changed"] == []  # the mini review's claims keep their verdicts
     assert main(["diff", str(b), str(b)]) == 0
     assert "identical" in capsys.readouterr().out
 

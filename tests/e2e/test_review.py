@@ -7,9 +7,11 @@ from urllib.parse import quote, unquote
 
 import bibtexparser
 import nbformat
+import pandas as pd
 import rispy
 
 from slr.layout import RunPaths, notebook
+from slr.report.checklist import checklist_table
 from slr.report.notebooks import execute_notebook
 from slr.tables.contracts import RUN_TABLES
 from slr.tables.io import read_run, read_table
@@ -148,3 +150,30 @@ def test_the_report_holds_no_notebook_leftovers_and_states_the_automations_error
     assert "against people's screening of a stratified random sample" in text
     assert "validation sample (4 works, 2 included by people): recall 1.00" in text
     assert "the work waits for a person" in text
+
+
+def test_the_report_is_a_systematic_review_write_up(mini_review):
+    """Title, structured abstract, the answer to each question with certainty, the studies'
+    appraisal, limitations, other information, and every PRISMA 2020 item mapped."""
+    import html as html_lib
+    import re
+
+    run_dir = mini_review.paths.run("a").dir
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    text = html_lib.unescape(re.sub(r"<style.*?</style>|<script.*?</script>|<[^>]+>", " ", page,
+                                    flags=re.S))  # fmt: skip
+    text = " ".join(text.split())
+    assert re.search(r"<h1[^>]*>[^<]*: a systematic review", page)
+    for heading in ("Background.", "Methods.", "Results.", "Conclusions.", "Rationale",
+                    "Objectives", "Certainty of the findings", "Limitations",
+                    "Registration and protocol.", "Competing interests."):  # fmt: skip
+        assert heading in text, heading
+    included = int(pd.read_csv(run_dir / "prisma.csv").set_index("box")["n"]["included"])
+    assert f"{included} studies were included" in text
+    assert re.search(r"Certainty (high|moderate|low|very low) \(", text)
+    assert "macro-F1 against people's coding was" in text  # the mini review's coding sample
+    studies = pd.read_csv(run_dir / "studies.csv")
+    assert len(studies) == included and set(studies["concern"]) <= {"low", "some", "high"}
+    items = checklist_table()["item"].str.extract(r"^(\d+)")[0].astype(int)
+    assert sorted(set(items)) == list(range(1, 28))  # all 27 PRISMA 2020 items
+    assert "Appendix: PRISMA 2020 checklist" in text and "Availability of data" in text

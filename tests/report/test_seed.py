@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 import pytest
-from helpers import SEED_ARTICLE, make_works
+from helpers import ROOT, SEED_ARTICLE, make_works
 from replay import ReplayServer
 
 from slr.errors import ProtocolError
@@ -14,7 +14,7 @@ from slr.ingest.harvest import lookup_references
 from slr.ingest.openalex import HarvestSettings
 from slr.layout import ReviewPaths
 from slr.protocol import load_protocol, parse_protocol
-from slr.report.seed import compute_claim_check, compute_reference_audit
+from slr.report.seed import claim_margin, compute_claim_check, compute_reference_audit
 from slr.tables.decisions import compute_status
 
 
@@ -49,6 +49,25 @@ def test_claim_status_follows_the_parts_found(seeded):
     assert t.loc["SC3", "status"] == "not found"
     assert t.loc["SC4", "status"] == "supported" and t.loc["SC4", "works"] == 2
     assert set(t["needed"]) == {2}
+    # SC1 mixed: S02 needs 2 more works (→ supported), S01 loses 1 (→ not found): the nearer
+    assert (t.loc["SC1", "margin"], t.loc["SC1", "flip"]) == (
+        1,
+        "1 fewer works with S01 → not found",
+    )
+    assert t.loc["SC2", "flip"] == "1 more works with P01 → supported"
+    assert t.loc["SC4", "margin"] == 1
+
+
+def test_claim_margin_counts_the_nearest_change():
+    assert claim_margin({"A": 10, "B": 9}, 5) == (5, "5 fewer works with B → mixed")
+    assert claim_margin({"A": 10, "B": 1}, 5) == (4, "4 more works with B → supported")
+    assert claim_margin({"A": 7, "B": 7, "C": 1}, 5) == (4, "4 more works with C → supported")
+    assert claim_margin({"A": 5, "B": 5, "C": 1}, 5) == (
+        2,
+        "2 fewer works with A and B → not found",
+    )
+    assert claim_margin({"A": 0, "B": 3}, 5) == (2, "2 more works with B → mixed")
+    assert claim_margin({"A": 5}, 5) == (1, "1 fewer works with A → not found")
 
 
 def test_claims_naming_unknown_themes_are_refused(seeded):
@@ -93,3 +112,24 @@ def test_references_are_audited_offline_then_online(seeded, loopback_only):
     assert "DOI https://doi.org/10.1016/0305-750x(94)90003-5" in online.loc["R1", "findings"]
     assert "year printed 2019, OpenAlex 2013" in online.loc["R2", "findings"]
     assert online.loc["R3", "openalex"] == "not found"
+
+
+def test_an_outcome_counts_works_whose_result_sentences_name_it():
+    protocol = load_protocol(ROOT / "protocols" / "rural-community-business.yaml")
+    ids = ["a", "b", "c", "d"]
+    works = make_works(
+        *(
+            {"work_id": w, "title": f"Work {w}",
+             "abstract": "This study aims to describe a village. The results show that "
+             "household income rose."}
+            for w in ids[:3]
+        ),
+        {"work_id": "d", "title": "Work d",
+         "abstract": "Income is a goal of many programmes. This study aims to map them."},
+    )  # fmt: skip
+    _, status = _tables(ids)
+    codes = pd.DataFrame(columns=["work_id", "theme_id", "evidence", "score"])
+    t = compute_claim_check(works, status, codes, protocol).set_index("claim_id")
+    sc = t.loc["SC18"]  # income, jobs, social capacity; 3 works needed
+    assert sc["parts"] == "outcome income: 3; outcome jobs: 0; outcome social capacity: 0"
+    assert sc["status"] == "mixed" and "household income rose" in sc["evidence"]

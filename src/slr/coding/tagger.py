@@ -15,10 +15,15 @@ abstract_alt) and the method that produced it:
     all-MiniLM-L6-v2) is at least ``coding.threshold`` similar to the theme's definition or
     examples.
 ``cue+title``
-    a cue occurs in the title or a keyword (the work is *about* it), in any language; for
-    groups whose cues are ``in_title``.
+    a cue occurs in the title or a keyword (the work is *about* it), in any language, and a
+    cue or term of the theme in an abstract sentence that states something; for groups whose
+    cues are ``in_title``.
 
-Sentences about the study's method (``coding.method_terms``) are never evidence. all-MiniLM-L6-v2
+Sentences about the study's method (``coding.method_terms``) are never evidence. Abstract
+sentences have roles (:func:`sentence_roles`): background (before the study's purpose, method
+or results) and definitions speak of the field, not of the studied enterprises, so terms found
+only there make no tag, and the evidence is a stating sentence before the title or a keyword:
+a tag whose evidence is the title or a keyword rests on it alone. all-MiniLM-L6-v2
 is an English model: a sentence is embedded only when its function words
 (``languages.<code>.function_words``) say it is English. Others are coded by their terms and
 problem words, and by the English title or abstract when the record carries both languages
@@ -144,6 +149,133 @@ def semantic_scores(
     return out
 
 
+ROLES = ("background", "definition", "purpose", "method", "results", "other")
+
+
+def sentence_roles(spans: list[Span], vocabulary) -> list[str]:
+    """The role of each span (:data:`ROLES`): titles and keywords ``other``; abstract sentences
+    ``definition``, ``results``, ``purpose`` or ``method`` by their terms (in that order), or
+    ``background`` before the first purpose, method or result sentence of their abstract (when
+    it has one), else ``other``. ``vocabulary``: :func:`role_vocabulary`."""
+    purpose, method, result, definition = vocabulary
+    roles, started = [], {}
+    for span in spans:
+        if not span.field.startswith("abstract"):
+            roles.append("other")
+            continue
+        if find_terms(definition, span.text):
+            role = "definition"
+        elif find_terms(result, span.text):
+            role = "results"
+        elif find_terms(purpose, span.text):
+            role = "purpose"
+        elif find_terms(method, span.text):
+            role = "method"
+        else:
+            role = "other" if started.get(span.field) else "background"
+        if role in ("purpose", "method", "results"):
+            started[span.field] = True
+        roles.append(role)
+    # an abstract that never states its purpose, method or results has no background
+    return [
+        "other" if r == "background" and not started.get(span.field) else r
+        for r, span in zip(roles, spans, strict=True)
+    ]
+
+
+WEAK_ROLES = ("background", "definition")
+
+
+def tag_candidates(
+    works: pd.DataFrame,
+    protocol: Protocol,
+    *,
+    work_ids: Iterable[str] | None = None,
+    semantic: bool | None = None,
+    threshold: float | None = None,
+    embedder: Embedder | None = None,
+) -> pd.DataFrame:
+    """Every (work, theme) with a theme term or cue in the work's text: the rule's verdict
+    (``method``: ``terms``, ``cue+problem``, ``cue+semantic``, ``cue+title``, or ``cue`` when a
+    cue is found but no rule accepts it, or ``terms (background only)`` when only background
+    or definition sentences carry the terms) and the evidence; ``rule`` says whether the rules
+    accept it.
+
+    Evidence: the candidate span with the most terms, an abstract sentence that states the
+    theme (not background or a definition) before the title or a keyword, these before a
+    background sentence; so a tag whose evidence is a title or keyword rests on it alone.
+    """
+    settings = protocol.coding
+    semantic = settings.semantic if semantic is None else semantic
+    threshold = settings.threshold if threshold is None else threshold
+    subset = works if work_ids is None else works[works["work_id"].isin(set(work_ids))]
+    problems = compile_terms(all_terms(settings.problem_terms))
+    methods = compile_terms(all_terms(settings.method_terms))
+    vocabulary = role_vocabulary(protocol)
+    matchers = [
+        _Matcher(t, protocol.group(t.group).cues, problems, methods) for t in protocol.codebook
+    ]
+    words = protocol.function_words()
+
+    found = []
+    to_embed: dict[str, None] = {}
+    for _, work in subset.iterrows():
+        spans = work_spans(work, words)
+        roles = sentence_roles(spans, vocabulary)
+        for m in matchers:
+            cands = m.candidates(spans)
+            if not cands:
+                continue
+            found.append((work["work_id"], spans, roles, m, cands))
+            if semantic:
+                for c in cands:
+                    if c["kind"] == "cue" and spans[c["span"]].lang == MODEL_LANGUAGE:
+                        to_embed[spans[c["span"]].text] = None
+    scores: dict[str, dict[str, float]] = {}
+    if semantic and to_embed:
+        sentences = list(to_embed)
+        review_cache = ReviewPaths.of(protocol).embedding_cache
+        by_theme = semantic_scores(
+            sentences, protocol.codebook, embedder or partial(embed, cache=review_cache)
+        )
+        scores = {tid: dict(zip(sentences, s.tolist(), strict=True)) for tid, s in by_theme.items()}
+
+    rows = [
+        _decide(work_id, spans, roles, m, cands, scores.get(m.theme.id, {}), threshold)
+        for work_id, spans, roles, m, cands in found
+    ]
+    columns = ["work_id", "theme_id", "evidence", "source_field", "method", "score", "rule"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def role_vocabulary(protocol: Protocol) -> tuple:
+    """The protocol's compiled purpose, method, result and definition terms."""
+    c = protocol.coding
+    return tuple(
+        compile_terms(all_terms(t))
+        for t in (c.purpose_terms, c.method_terms, c.result_terms, c.definition_terms)
+    )
+
+
+def results_reporting(
+    works: pd.DataFrame, protocol: Protocol, terms, work_ids: Iterable[str]
+) -> pd.DataFrame:
+    """The works in ``work_ids`` whose abstract has a result sentence (:func:`sentence_roles`)
+    with one of ``terms`` (per language): one row per work, ``work_id`` and that sentence
+    (``evidence``, the first such)."""
+    compiled = compile_terms(all_terms(terms))
+    vocabulary = role_vocabulary(protocol)
+    words = protocol.function_words()
+    rows = []
+    for _, work in works[works["work_id"].isin(set(work_ids))].iterrows():
+        spans = work_spans(work, words)
+        for span, role in zip(spans, sentence_roles(spans, vocabulary), strict=True):
+            if role == "results" and find_terms(compiled, span.text):
+                rows.append({"work_id": work["work_id"], "evidence": span.text})
+                break
+    return pd.DataFrame(rows, columns=["work_id", "evidence"])
+
+
 def code_works(
     works: pd.DataFrame,
     protocol: Protocol,
@@ -160,85 +292,77 @@ def code_works(
     Needs ``work_id`` and the text columns (title, keywords, abstract, title_alt, abstract_alt).
     Codes the works in ``work_ids`` (default: all). ``semantic`` and ``threshold`` default to
     the protocol's ``coding`` settings; ``embedder`` (texts → unit vectors) defaults to the
-    packaged MiniLM model. ``score`` is the number of distinct terms and cues found for a term
-    tag, the similarity for a semantic one. Evidence: the span with a term (most terms first,
-    then the most telling field); else the accepted cue span.
+    packaged MiniLM model. The tags are the candidates (:func:`tag_candidates`) the rules
+    accept. ``score`` is the number of distinct terms and cues found for a term tag, the
+    similarity for a semantic one.
     """
     settings = protocol.coding
-    semantic = settings.semantic if semantic is None else semantic
-    threshold = settings.threshold if threshold is None else threshold
-    coded_at = coded_at or now_utc()
-    subset = works if work_ids is None else works[works["work_id"].isin(set(work_ids))]
-    problems = compile_terms(all_terms(settings.problem_terms))
-    methods = compile_terms(all_terms(settings.method_terms))
-    matchers = [
-        _Matcher(t, protocol.group(t.group).cues, problems, methods) for t in protocol.codebook
-    ]
-    words = protocol.function_words()
-
-    found: list[tuple[str, list[Span], _Matcher, list[dict]]] = []
-    to_embed: dict[str, None] = {}
-    for _, work in subset.iterrows():
-        spans = work_spans(work, words)
-        for m in matchers:
-            cands = m.candidates(spans)
-            if not cands:
-                continue
-            found.append((work["work_id"], spans, m, cands))
-            if semantic and not any(c["kind"] == "terms" for c in cands):
-                for c in cands:
-                    if spans[c["span"]].lang == MODEL_LANGUAGE:
-                        to_embed[spans[c["span"]].text] = None
-    scores: dict[str, dict[str, float]] = {}
-    if semantic and to_embed:
-        sentences = list(to_embed)
-        review_cache = ReviewPaths.of(protocol).embedding_cache
-        by_theme = semantic_scores(
-            sentences, protocol.codebook, embedder or partial(embed, cache=review_cache)
-        )
-        scores = {tid: dict(zip(sentences, s.tolist(), strict=True)) for tid, s in by_theme.items()}
-
-    rows = []
-    for work_id, spans, m, cands in found:
-        row = _decide(work_id, spans, m, cands, scores.get(m.theme.id, {}), threshold)
-        if row:
-            rows.append(row)
-    df = pd.DataFrame(
-        rows, columns=["work_id", "theme_id", "evidence", "source_field", "method", "score"]
+    cands = tag_candidates(
+        works,
+        protocol,
+        work_ids=work_ids,
+        semantic=semantic,
+        threshold=threshold,
+        embedder=embedder,
     )
+    df = cands.loc[cands["rule"].astype(bool)].copy()
     df["coder"] = coder or settings.coder
-    df["coded_at"] = coded_at
+    df["coded_at"] = coded_at or now_utc()
     df["protocol_version"] = protocol.version
-    return conform(df, CODES)
+    return conform(df.drop(columns=["rule"]), CODES)
 
 
-def _decide(work_id, spans, m: _Matcher, cands, scores, threshold) -> dict | None:
+def _evidence_rank(span: Span, role: str) -> int:
+    """Which span is the evidence: a stating abstract sentence, a title or keyword, a
+    background or definition sentence."""
+    if span.field.startswith("abstract"):
+        return 0 if role not in WEAK_ROLES else 2
+    return 1
+
+
+def _decide(work_id, spans, roles, m: _Matcher, cands, scores, threshold) -> dict:
     theme = m.theme
     term_hits = [c for c in cands if c["kind"] == "terms"]
+    titled = ("title", "keywords", "title_alt")
+    abstract = [c for c in cands if spans[c["span"]].field.startswith("abstract")]
+    # a title, a keyword, or an abstract sentence that is not background or a definition
+    stating = [c for c in cands if not (c in abstract and roles[c["span"]] in WEAK_ROLES)]
+    weak = bool(term_hits) and not stating  # only background or definitions speak of it
     if term_hits:
-        best = max(
+        best = min(
             term_hits,
-            key=lambda c: (len(c["terms"]), -CODE_FIELDS.index(spans[c["span"]].field)),
+            key=lambda c: (
+                _evidence_rank(spans[c["span"]], roles[c["span"]]),
+                -len(c["terms"]),
+                CODE_FIELDS.index(spans[c["span"]].field),
+            ),
         )
         distinct = sorted({t for c in cands for t in c["terms"]})
         span = spans[best["span"]]
-        return _row(work_id, theme.id, span, "terms: " + ", ".join(best["terms"]), len(distinct))
+        method = ("terms (background only): " if weak else "terms: ") + ", ".join(best["terms"])
+        return _row(work_id, theme.id, span, method, len(distinct)) | {"rule": not weak}
     accepted = []
     for c in cands:
         span = spans[c["span"]]
         sim = scores.get(span.text)
-        if m.cue_rule == "near_problem" and c["problem"]:
-            accepted.append((1, sim or 0.0, c, "cue+problem"))
+        rank = -_evidence_rank(span, roles[c["span"]])
+        if m.cue_rule == "near_problem" and c.get("problem"):
+            accepted.append((1, rank, sim or 0.0, c, "cue+problem"))
         elif sim is not None and sim >= threshold:
-            accepted.append((2, sim, c, "cue+semantic"))
-        elif m.cue_rule == "in_title" and span.field in ("title", "keywords", "title_alt"):
-            accepted.append((0, sim or 0.0, c, "cue+title"))
-    if not accepted:
-        return None
-    rank, sim, c, method = max(accepted, key=lambda a: (a[0], a[1]))
+            accepted.append((2, rank, sim, c, "cue+semantic"))
+        elif (
+            m.cue_rule == "in_title"
+            and span.field in titled
+            and any(d in stating and d in abstract for d in cands)
+        ):  # the work is about it and its abstract says so
+            accepted.append((0, rank, sim or 0.0, c, "cue+title"))
+        else:
+            accepted.append((-1, rank, sim or 0.0, c, "cue"))
+    _, _, sim, c, method = max(accepted, key=lambda a: (a[0], a[1], a[2]))
     span = spans[c["span"]]
     score = round(float(sim), 4) if method == "cue+semantic" else float(len(c["terms"]))
-    return _row(work_id, theme.id, span, f"{method}: " + ", ".join(c["terms"]), score)
+    row = _row(work_id, theme.id, span, f"{method}: " + ", ".join(c["terms"]), score)
+    return row | {"rule": method != "cue"}
 
 
 def _row(work_id, theme_id, span: Span, method: str, score: float) -> dict:

@@ -74,6 +74,16 @@ class Coding(Frozen):
     # words that make an abstract sentence about the study's method or informants ("we
     # interviewed 30 teachers"): such sentences are not evidence of a theme
     method_terms: Terms = Field(default_factory=dict)
+    # words that give an abstract sentence its role: the study's purpose ("this study aims"),
+    # its results ("the results show"), or a definition ("is defined as"). Sentences before the
+    # first purpose, method or result sentence are background: like definitions, they speak of
+    # the field, not of the studied enterprises, and are evidence only when nothing else is.
+    purpose_terms: Terms = Field(default_factory=dict)
+    # study designs, each its terms per language, in the order they are tried: a work's
+    # design is the first whose terms its title, keywords or abstract use (slr.coding.studies)
+    designs: dict[str, Terms] = Field(default_factory=dict)
+    result_terms: Terms = Field(default_factory=dict)
+    definition_terms: Terms = Field(default_factory=dict)
     topics: bool = True  # BERTopic on the included works (needs slr[topics])
     topics_seed: int | None = None  # default: the protocol's seed
     # words left out of topic labels besides English stop words (other languages, boilerplate)

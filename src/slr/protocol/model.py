@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from slr.errors import ProtocolError
 from slr.protocol.base import CRITERION_ID, LANGUAGE, SLUG, Frozen, check_unique
-from slr.protocol.codebook import Coding, Group, Language, Theme
+from slr.protocol.codebook import Coding, Group, Language, Terms, Theme
 from slr.protocol.places import Gazetteer
 
 STAGES = ("automation", "title_abstract", "eligibility")
@@ -82,6 +82,11 @@ class Review(Frozen):
     version: str = "1.0.0"
     description: str = ""
     questions: dict[str, str]
+    # the write-up's own words: why the review is needed, and its other information
+    rationale: str = ""
+    registration: str = ""  # where the review or its protocol is registered; empty: not
+    funding: str = ""  # empty: no funding
+    competing_interests: str = ""  # empty: none declared
 
 
 class OpenAlexSource(Frozen):
@@ -213,6 +218,7 @@ class Claim(Frozen):
     text: str
     themes: tuple[str, ...] = ()  # codebook themes that carry the claim (each a part)
     places: tuple[str, ...] = ()  # places the claim names (names in the protocol's gazetteer)
+    outcomes: tuple[str, ...] = ()  # outcomes the claim names (keys of seed_article.outcomes)
 
 
 class Reference(Frozen):
@@ -235,6 +241,9 @@ class SeedArticle(Frozen):
     min_works: Annotated[int, Field(ge=1)] = 3
     # … and at least this share of the included works
     min_share: Annotated[float, Field(ge=0, le=1)] = 0.05
+    # outcomes a claim may name (income, jobs …): each its terms per language; a work reports
+    # an outcome when a result sentence of its abstract has one of the terms
+    outcomes: dict[str, Terms] = Field(default_factory=dict)
     claims: tuple[Claim, ...] = ()
     references: tuple[Reference, ...] = ()
 
@@ -279,6 +288,9 @@ class Protocol(Frozen):
             for c in self.seed_article.claims:
                 _known(f"seed_article.claims {c.id}", c.themes, themes, "theme")
                 _known(f"seed_article.claims {c.id}", c.places, places, "place")
+                _known(
+                    f"seed_article.claims {c.id}", c.outcomes, self.seed_article.outcomes, "outcome"
+                )
         known = {c.id: c for c in self.criteria}
         for i, cid in enumerate(self.screening.automate or ()):
             if cid not in known:

@@ -1,4 +1,4 @@
-"""What changed between two runs: works, decisions in force, tags, PRISMA counts, the size of
+"""What changed between two runs: claim verdicts, works, decisions in force, tags, PRISMA counts, the size of
 each run table, files.
 
 Pure functions over runs as read by :func:`slr.tables.io.read_run` (with their ``manifest.json``).
@@ -40,6 +40,7 @@ def diff_runs(a: Run, b: Run) -> dict[str, Any]:
         if pa.get(k) != pb.get(k)
     }
     return {
+        "claims_changed": _claims_changed(a.get("claims"), b.get("claims")),
         "works_added": sorted(wb - wa),
         "works_removed": sorted(wa - wb),
         "decisions_changed": changed.astype(object).where(changed.notna(), None).to_dict("records"),
@@ -49,6 +50,19 @@ def diff_runs(a: Run, b: Run) -> dict[str, Any]:
         "rows": _rows_changed(a, b),
         "outputs_changed": _outputs_changed(a.get("manifest"), b.get("manifest")),
     }
+
+
+def _claims_changed(a: pd.DataFrame | None, b: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """Claims of the seed article whose status differs (a claim only one run has counts)."""
+    if a is None or b is None:
+        return []
+    sa = dict(zip(a["claim_id"], a["status"], strict=True))
+    sb = dict(zip(b["claim_id"], b["status"], strict=True))
+    return [
+        {"claim_id": c, "a": sa.get(c), "b": sb.get(c)}
+        for c in sorted(set(sa) | set(sb))
+        if sa.get(c) != sb.get(c)
+    ]
 
 
 def _in_force(decisions: pd.DataFrame) -> pd.DataFrame:
@@ -84,6 +98,10 @@ def describe_diff(d: dict[str, Any], name_a: str, name_b: str) -> str:
     lines = [f"{name_a} → {name_b}"]
     if not any(d[k] for k in d):
         return lines[0] + ": identical (works, decisions, tags, counts and output files)"
+    if d["claims_changed"]:
+        lines.append(f"claim verdicts changed: {len(d['claims_changed'])}")
+        for c in d["claims_changed"]:
+            lines.append(f"  {c['claim_id']}: {c['a'] or '(none)'} → {c['b'] or '(none)'}")
     lines.append(f"works added: {len(d['works_added'])}, removed: {len(d['works_removed'])}")
     for w in d["works_added"][:20]:
         lines.append(f"  + {w}")

@@ -27,6 +27,7 @@ from nbconvert import HTMLExporter
 from slr.errors import RunError
 from slr.layout import RunPaths, notebook
 from slr.protocol import Protocol
+from slr.report.writeup import report_title
 from slr.tables.io import write_text
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,14 @@ KERNEL = "python3"
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 KERNEL_ENV = {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}  # quiets a debugger warning in kernels
 # the report's notebooks, in the order they are executed and combined
-NOTEBOOKS = ("01_corpus.py", "02_screening.py", "03_coding.py", "04_synthesis.py", "05_audit.py")
+NOTEBOOKS = (
+    "00_review.py",
+    "01_corpus.py",
+    "02_screening.py",
+    "03_coding.py",
+    "04_synthesis.py",
+    "05_audit.py",
+)
 
 
 def execute_notebook(
@@ -228,5 +236,5 @@ def write_report(protocol: Protocol, run: RunPaths) -> Path:
             out = run.executed(source)
             execute_notebook(source, out, params, cwd=run.dir, kernel=kernel)
             executed.append(out)
-    combined = combine_notebooks(executed, run.combined, title=protocol.review.title)
+    combined = combine_notebooks(executed, run.combined, title=report_title(protocol))
     return render_html(combined, run.report)

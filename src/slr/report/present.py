@@ -18,8 +18,9 @@ from pandas.io.formats.style import Styler
 from slr.escape import as_code, as_html, as_link, as_markdown
 from slr.layout import RunPaths
 from slr.protocol import FileSource, OpenAlexSource, Protocol
-from slr.report import seed, synthesis
-from slr.screen.validate import interval_text
+from slr.report import checklist, seed, synthesis
+from slr.report.accuracy import automation_accuracy, coding_accuracy
+from slr.report.certainty import certainty_table as _certainty
 
 Run = dict[str, Any]
 
@@ -171,13 +172,16 @@ def claims_summary(protocol: Protocol, run: Run) -> str:
         return ""
     counts = claims["status"].value_counts()
     parts = ", ".join(f"**{counts.get(s, 0)}** {s}" for s in seed.CLAIM_STATUS)
+    fragile = int((claims["margin"] <= 3).sum())
     return (
         f"Claims of {protocol.seed_article.citation}: {parts}. A claim's part (a codebook theme "
         f"or a place) counts as found when at least {int(claims['needed'].iloc[0])} included "
         f"works carry it ({protocol.seed_article.min_share:.0%} of the included works, and at "
         f"least {protocol.seed_article.min_works}); *supported*: every part found, *mixed*: some, *not found*: none. "
         "This shows whether the corpus reports the same things, not whether it agrees with "
-        "their direction: read the evidence."
+        "their direction: read the evidence. *margin*: the fewest works whose tags (or places) "
+        f"would have to change for the verdict to change; {fragile} verdicts turn on 3 works or "
+        "fewer, and `slr diff` lists verdicts that change between runs."
     )
 
 
@@ -284,16 +288,17 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
         f"prioritised by the `{sc.model}` model, with the stopping rule of Callaghan & "
         f"Müller-Hansen (recall target {sc.recall_target:.0%}, confidence {sc.confidence:.0%}); "
         f"records excluded by the stopping rule: {counts.get('stopped', 0)}.",
-        *_automation_accuracy(protocol, run),
+        *automation_accuracy(protocol, run),
         "", "### Coding and topics", "",
         f"Codebook of {len(protocol.codebook)} themes "
         f"({', '.join(g.label for g in protocol.groups)}), tagged from "
         f"{' and '.join(lang.name for lang in protocol.languages.values())} indicator terms, "
         "context-checked cues and MiniLM "
         f"sentence similarity (threshold {protocol.coding.threshold}); each tag keeps its "
-        "evidence sentence. The tagger is measured against a coded validation sample "
-        "(`make bench-coding`). Topics: BERTopic on the included works, seed "
-        f"{protocol.topics_seed}.",
+        "evidence: a sentence that states the theme (not the study's method, background or a "
+        "definition), else the title or a keyword, so such a tag rests on the title alone.",
+        *coding_accuracy(protocol, run),
+        "", f"Topics: BERTopic on the included works, seed {protocol.topics_seed}.",
         "", "### Reproducibility", "",
         f"Protocol version `{meta['protocol_version']}`, SHA-256 `{meta['protocol_hash'][:16]}…`; "
         "the run's `manifest.json` lists the hash of every input and output file, package "
@@ -302,39 +307,14 @@ def methods_markdown(protocol: Protocol, run: Run) -> str:
     return "\n".join(lines)
 
 
-def _automation_accuracy(protocol: Protocol, run: Run) -> list[str]:
-    """How well the automated screening did on people's screening of a validation sample."""
-    acc = run.get("screening_accuracy")
-    partial = [c.id for c in protocol.automated_criteria()
-               if getattr(c.rule, "partial", None) == "unsure"]  # fmt: skip
-    lines = []
-    if partial:
-        lines += ["", f"Where {', '.join(partial)} finds the terms of only some of its blocks, "
-                  "the rule does not exclude: the work waits for a person (counted as awaiting "
-                  "screening)."]  # fmt: skip
-    if acc is None or acc.empty:
-        return lines + ["", "The automated screening was not measured: the protocol names no "
-                        "screening validation sample (`screening.validation`)."]  # fmt: skip
-
-    ci = interval_text
-    parts = [
-        f"{r['records']} ({r['n']} works, {r['includes']} included by people): recall "
-        f"{ci(r, 'recall')}, precision {ci(r, 'precision')}, about {ci(r, 'missed', '{:.0f}')} "
-        f"includes among the ~{r['excluded']:.0f} works it excluded"
-        for r in acc.to_dict("records")
-    ]
-    return lines + ["", "The automated screening against people's screening of a stratified "
-                    "random sample of the corpus (estimates for the whole corpus, 95 % "
-                    "intervals): " + "; ".join(parts) + "."]  # fmt: skip
-
-
 # ---------------------------------------------------------------------- findings
 
 
 def findings_table(protocol: Protocol, run: Run, group: str) -> Styler:
     df = synthesis.compute_findings(
-        run["works"], run["status"], run["current_codes"], protocol, group, run["places"]
-    )
+        run["works"], run["status"], run["current_codes"], protocol, group, run["places"],
+        run.get("coding_accuracy"),
+    )  # fmt: skip
     return _style(df).format({"share": "{:.0%}"})
 
 
@@ -379,3 +359,25 @@ def reviewers_table(run: Run) -> Styler:
     d = run["decisions"]
     t = d.groupby(["reviewer", "stage"]).size().rename("rows").reset_index()
     return _style(t)
+
+
+# ---------------------------------------------------------------------- the write-up
+
+
+def certainty_table(protocol: Protocol, run: Run) -> Styler:
+    return _style(_certainty(protocol, run).drop(columns="group"))
+
+
+def studies_table(run: Run) -> Styler | str:
+    studies = run.get("studies")
+    if studies is None or studies.empty:
+        return "No study was included."
+    cite = dict(
+        zip(run["works"]["work_id"], run["works"].apply(synthesis.cite, axis=1), strict=True)
+    )
+    df = studies.assign(citation=studies["work_id"].map(cite))
+    return _style(df[["citation", *studies.columns[1:]]].sort_values(["design", "citation"]))
+
+
+def checklist_table() -> Styler:
+    return _style(checklist.checklist_table())

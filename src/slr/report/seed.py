@@ -8,6 +8,7 @@ import math
 import pandas as pd
 from rapidfuzz import fuzz
 
+from slr.coding.tagger import results_reporting
 from slr.ingest.fields import normalise_title
 from slr.protocol import Protocol
 from slr.report.synthesis import cite
@@ -27,30 +28,46 @@ def compute_claim_check(
 ) -> pd.DataFrame:
     """Each claim of the seed article against the included works.
 
-    A claim's parts are its themes (works tagged with the theme) and its places (works naming
-    the place). A part is *found* when at least ``seed_article.min_works`` included works, and
+    A claim's parts are its themes (works tagged with the theme), its places (works naming
+    the place) and its outcomes (works whose abstract has a result sentence with the outcome's
+    terms). A part is *found* when at least ``seed_article.min_works`` included works, and
     ``seed_article.min_share`` of them, carry it. Status: ``supported`` when every part is found, ``mixed`` when some are, ``not found``
-    when none is. This measures whether the corpus reports the same things, not whether the
-    works agree with the claim's direction: the evidence sentences are listed to read.
+    when none is; ``margin``: the fewest works whose tags (or places) would have to change for
+    the status to change, ``flip``: which (:func:`claim_margin`). This measures whether the
+    corpus reports the same things, not whether the works agree with the claim's direction: the
+    evidence sentences are listed to read.
     """
     seed = protocol.seed_article
     if seed is None:
         return pd.DataFrame(
-            columns=["claim_id", "claim", "status", "needed", "parts", "works", "evidence"]
+            columns=[
+                "claim_id",
+                "claim",
+                "status",
+                "needed",
+                "parts",
+                "works",
+                "margin",
+                "flip",
+                "evidence",
+            ]  # fmt: skip
         )
     included = set(included_ids(status))
     by_id = works.set_index("work_id")
     cur = codes[codes["work_id"].isin(included)]
     labels = {t.id: t.label for t in protocol.codebook}
     need = max(seed.min_works, math.ceil(seed.min_share * len(included)))
+    reporting = {
+        o: results_reporting(works, protocol, terms, included) for o, terms in seed.outcomes.items()
+    }
     rows = []
     for claim in seed.claims:
-        parts, all_works, found = [], set(), 0
+        parts, all_works, sizes, outcome_evidence = [], set(), {}, []
         for tid in claim.themes:
             ws = set(cur.loc[cur["theme_id"] == tid, "work_id"])
             parts.append(f"{tid} {labels[tid]}: {len(ws)}")
             all_works |= ws
-            found += len(ws) >= need
+            sizes[tid] = len(ws)
         for place in claim.places:
             ws = (
                 set(places.loc[places["place"] == place, "work_id"]) & included
@@ -59,11 +76,19 @@ def compute_claim_check(
             )
             parts.append(f"{place}: {len(ws)}")
             all_works |= ws
-            found += len(ws) >= need
-        n_parts = len(claim.themes) + len(claim.places)
-        status = "not found" if found == 0 else "supported" if found == n_parts else "mixed"
+            sizes[place] = len(ws)
+        for outcome in claim.outcomes:
+            ws = set(reporting[outcome]["work_id"])
+            parts.append(f"outcome {outcome}: {len(ws)}")
+            all_works |= ws
+            sizes[outcome] = len(ws)
+            outcome_evidence.append(reporting[outcome])
+        found = sum(n >= need for n in sizes.values())
+        status = "not found" if found == 0 else "supported" if found == len(sizes) else "mixed"
+        margin, flip = claim_margin(sizes, need)
         ev = cur[cur["work_id"].isin(all_works) & cur["theme_id"].isin(claim.themes)]
-        ev = ev.sort_values(["score", "work_id"], ascending=[False, True]).head(examples)
+        ev = ev.sort_values(["score", "work_id"], ascending=[False, True])
+        ev = pd.concat([ev[["work_id", "evidence"]], *outcome_evidence]).head(examples)
         rows.append(
             {
                 "claim_id": claim.id,
@@ -72,6 +97,8 @@ def compute_claim_check(
                 "needed": need,
                 "parts": "; ".join(parts),
                 "works": len(all_works),
+                "margin": margin,
+                "flip": flip,
                 "evidence": "\n".join(
                     f'{cite(by_id.loc[r.work_id])} — "{_short(r.evidence)}"'
                     for r in ev.itertuples()
@@ -79,6 +106,33 @@ def compute_claim_check(
             }
         )
     return pd.DataFrame(rows)
+
+
+def claim_margin(sizes: dict[str, int], need: int) -> tuple[int, str]:
+    """How many works would have to change for a claim's status to change, and how.
+
+    ``sizes``: each part's number of included works; a part is found at ``need``. A found part
+    is lost when ``n − need + 1`` of its works lose it; a missing part is found when
+    ``need − n`` more works carry it. *supported* changes when its cheapest part is lost,
+    *not found* when its cheapest part is found; *mixed* becomes *not found* when every found
+    part is lost, *supported* when every missing part is found: the nearer counts.
+    """
+    lose = {p: n - need + 1 for p, n in sizes.items() if n >= need}
+    gain = {p: need - n for p, n in sizes.items() if n < need}
+    if not sizes:
+        return 0, ""
+    if not gain:  # supported
+        p = min(lose, key=lambda k: (lose[k], k))
+        to = "mixed" if len(sizes) > 1 else "not found"
+        return lose[p], f"{lose[p]} fewer works with {p} → {to}"
+    if not lose:  # not found
+        p = min(gain, key=lambda k: (gain[k], k))
+        to = "mixed" if len(sizes) > 1 else "supported"
+        return gain[p], f"{gain[p]} more works with {p} → {to}"
+    down = (sum(lose.values()), "fewer works with " + " and ".join(sorted(lose)), "not found")
+    up = (sum(gain.values()), "more works with " + " and ".join(sorted(gain)), "supported")
+    n, what, to = min(down, up)
+    return n, f"{n} {what} → {to}"
 
 
 def _short(text: str, n: int = 200) -> str:

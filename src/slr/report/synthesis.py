@@ -140,6 +140,20 @@ def doi_link(doi) -> str:
     return f"https://doi.org/{doi}"
 
 
+TITLE_FIELDS = ("title", "keywords", "title_alt")  # a tag with this evidence rests on it alone
+
+
+def _reliability(accuracy: pd.DataFrame | None, theme_id: str) -> str:
+    """The tagger's F1 for a theme on the validation sample, flagged when low."""
+    if accuracy is None or theme_id not in set(accuracy["theme_id"]):
+        return "not measured"
+    row = accuracy.set_index("theme_id").loc[theme_id]
+    if row["reliability"] == "not measured":
+        return f"not measured ({int(row['n_reference'])} tags in the sample)"
+    flag = " — low reliability" if row["reliability"] == "low" else ""
+    return f"{row['f1']:.2f}{flag}"
+
+
 def compute_findings(
     works: pd.DataFrame,
     status: pd.DataFrame,
@@ -147,9 +161,11 @@ def compute_findings(
     protocol: Protocol,
     group: str,
     places: pd.DataFrame | None = None,
+    accuracy: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per theme of ``group``: included works carrying it (``codes``: the tags in force),
-    share, years, countries named."""
+    of them resting on the title or a keyword alone, share, years, countries named, and the
+    tagger's measured reliability for the theme (``accuracy``: the CODING_ACCURACY table)."""
     themes = protocol.themes(group)  # raises for an unknown group, naming the valid ones
     included = set(included_ids(status))
     years = works.set_index("work_id")["publication_year"]
@@ -167,14 +183,17 @@ def compute_findings(
         if len(ys) < len(ws):
             span += f"{'; ' if span else ''}{len(ws) - len(ys)} without a year"
         named = country[country["work_id"].isin(ws)]["place"].value_counts()
+        tags = cur[cur["theme_id"] == theme.id]
         rows.append(
             {
                 "theme_id": theme.id,
                 "theme": theme.label,
                 "works": len(ws),
+                "title only": int(tags["source_field"].isin(TITLE_FIELDS).sum()),
                 "share": round(len(ws) / len(included), 3) if included else 0.0,
                 "years": span,
                 "countries": ", ".join(f"{p} {n}" for p, n in named.head(4).items()),
+                "tagger F1": _reliability(accuracy, theme.id),
             }
         )
     return (

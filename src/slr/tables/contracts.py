@@ -198,6 +198,8 @@ CLAIMS = Contract(
         Column("needed", "int", True, doc="included works a part needs to count as found"),
         Column("parts", "str", doc="each part (theme or place) with its number of works"),
         Column("works", "int", True, doc="included works carrying any part"),
+        Column("margin", "int", True, doc="fewest works whose change would change the status"),
+        Column("flip", "str", doc="which change, and the status it gives"),
         Column("evidence", "str", doc="example evidence sentences"),
     ),
     key=("claim_id",),
@@ -256,6 +258,52 @@ SCREENING_ACCURACY = Contract(
 )
 
 
+CODING_ACCURACY = Contract(
+    "coding_accuracy",
+    (
+        Column(
+            "theme_id", "str", True, doc="a theme, or 'all themes (macro)' / 'all tags (micro)'"
+        ),
+        Column("records", "str", True, doc="the coded validation sample's test half"),
+        Column("works", "int", True),
+        Column("n_reference", "int", True, doc="people's tags"),
+        Column("n_tagged", "int", True, doc="the tagger's tags"),
+        Column("precision", "float", False),
+        Column("precision_low", "float", False),
+        Column("precision_high", "float", False),
+        Column("recall", "float", False),
+        Column("recall_low", "float", False),
+        Column("recall_high", "float", False),
+        Column("f1", "float", False, doc="NaN when neither side tags the theme"),
+        Column("f1_low", "float", False, doc="bootstrap over works (the summary rows)"),
+        Column("f1_high", "float", False),
+        Column(
+            "reliability", "str", True, doc="measured, low (F1 < 0.6) or not measured (< 3 tags)"
+        ),
+    ),
+    key=("theme_id",),
+)
+
+
+STUDIES = Contract(
+    "studies",
+    (
+        Column("work_id", "str", True),
+        Column("design", "str", True, doc="from coding.designs, first match; or 'not stated'"),
+        Column("design_term", "str", doc="the words that named the design"),
+        Column("design_stated", "bool", True),
+        Column("method_stated", "bool", True, doc="the abstract says how data were collected"),
+        Column("setting_stated", "bool", True, doc="a place of the gazetteer is named"),
+        Column("results_stated", "bool", True, doc="the abstract has a result sentence"),
+        Column("has_abstract", "bool", True),
+        Column("peer_reviewed", "bool", True, doc="article, conference paper or book chapter"),
+        Column("score", "int", True, doc="checks met, 0-6"),
+        Column("concern", "str", True, doc="low (5-6), some (3-4) or high (0-2)"),
+    ),
+    key=("work_id",),
+)
+
+
 @dataclass(frozen=True)
 class RunTable:
     """A table every run writes (``optional``: only some runs): ``<name>.csv``, and
@@ -288,4 +336,6 @@ RUN_TABLES = (
     RunTable(CLAIMS),
     RunTable(REFERENCES),
     RunTable(SCREENING_ACCURACY, optional=True),
+    RunTable(CODING_ACCURACY, optional=True),
+    RunTable(STUDIES),
 )
