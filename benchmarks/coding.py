@@ -6,8 +6,8 @@ cannot run says why. Usage: ``python benchmarks/coding.py [--data ../shared/data
 
 Tagger figures, in the same run, on each split of the sample (``split``): ``tune`` (90 works the
 term and cue lists were revised against: optimistic), ``dev`` (30 works on which issue 11's rule
-changes were chosen) and ``test`` (50 works never used for tuning: the figure to quote), with
-95 % bootstrap intervals over works, and per theme on the test half with Jeffreys intervals:
+changes were chosen) and ``test`` (83 works never used for tuning: the figure to quote), with
+95 % bootstrap intervals over works, and per theme on the test split with Jeffreys intervals:
 - ``terms only``: the first tagger (indicator terms, no cues, no semantic method);
 - ``slr``: the protocol's tagger (terms, cues in context, MiniLM similarity at the protocol's
   threshold);
@@ -95,7 +95,7 @@ def tagger_report(protocol, works, ref) -> None:
             )
     table = evaluate_codes(runs["slr"], test, themes)[0].set_index("theme_id")
     label = {th.id: th.label for th in protocol.codebook}
-    print(f"\nslr per theme on the test half ({len(test)} works), 95% Jeffreys intervals:")
+    print(f"\nslr per theme on the test split ({len(test)} works), 95% Jeffreys intervals:")
     print(f"{'theme':6} {'label':34} {'n':>3} {'tagged':>6} {'precision':>17} {'recall':>17} "
           f"{'F1':>5}  reliability")  # fmt: skip
     for th in themes:

@@ -57,6 +57,13 @@ def test_default_review_uses_abstracts_when_the_full_records_are_present(tmp_pat
     assert list(acc["n"]) == [76, 39] and (acc["missed"] <= acc["excluded"]).all()
     for k in ("recall", "precision"):
         assert ((acc[f"{k}_low"] <= acc[k]) & (acc[k] <= acc[f"{k}_high"])).all()
+    # the tagger is measured on the coded sample's test split (works never used to tune it)
+    coded = run["coding_accuracy"].set_index("theme_id")
+    assert set(coded["records"]) == {"test split"} and set(coded["works"]) == {83}
+    macro = coded.loc["all themes (macro)"]
+    assert macro["f1_low"] <= macro["f1"] <= macro["f1_high"]
+    assert set(coded["reliability"]) <= {"measured", "low", "not measured"}
+    assert len(run["studies"]) == n["included"]
     # works the topic rule is not sure of wait for people instead of being excluded
     ta = run["decisions"][run["decisions"]["stage"] == "title_abstract"]
     assert (ta["decision"] == "unsure").sum() == n["awaiting_screening"] > 0

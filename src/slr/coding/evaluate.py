@@ -151,14 +151,14 @@ SUMMARY_ROWS = ("all themes (macro)", "all tags (micro)")
 def accuracy_table(
     codes: pd.DataFrame, sample: pd.DataFrame, themes: Iterable[str]
 ) -> pd.DataFrame:
-    """The tagger on the sample's ``test`` half (the whole sample when it has no ``split``):
+    """The tagger on the sample's ``test`` split (the whole sample when it has no ``split``):
     per theme precision and recall with Jeffreys intervals and a reliability flag, then the
     macro- and micro-F1 with bootstrap intervals (table contract ``CODING_ACCURACY``)."""
     themes = list(themes)
-    records = "test half" if "split" in sample.columns else "whole sample"
+    records = "test split" if "split" in sample.columns else "whole sample"
     part = sample[sample["split"] == "test"] if "split" in sample.columns else sample
     if part.empty:
-        raise SlrError("the coded validation sample has no works in its test half")
+        raise SlrError("the coded validation sample has no works in its test split")
     table, summary = evaluate_codes(codes, part, themes)
     ci = bootstrap_f1(codes, part, themes)
     table["f1_low"] = np.nan

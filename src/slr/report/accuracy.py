@@ -42,7 +42,7 @@ def automation_accuracy(protocol: Protocol, run: Run) -> list[str]:
 
 
 def coding_accuracy(protocol: Protocol, run: Run) -> list[str]:
-    """The tagger against people's coding of the validation sample's test half, and the
+    """The tagger against people's coding of the validation sample's test split, and the
     themes whose tags are least reliable."""
     acc = run.get("coding_accuracy")
     if acc is None or acc.empty:

@@ -4,7 +4,7 @@ A finding is "theme T is reported by the included literature". Its certainty sta
 drops one level for each concern, as the rules below state (the report prints them):
 
 - adequacy: fewer than ``FEW`` works carry it (two levels), or fewer than ``SOME`` (one);
-- the tagger's reliability for the theme: its F1 on the coded validation sample's test half is
+- the tagger's reliability for the theme: its F1 on the coded validation sample's test split is
   low, or was not measured (one level);
 - evidence from titles alone: more than ``TITLE_ONLY`` of its tags rest on the title or a
   keyword (one level);
@@ -31,7 +31,7 @@ HIGH_CONCERN = 0.3
 RULES = (
     f"Certainty starts high and drops one level for each concern: fewer than {SOME} works "
     f"carry the theme (two levels when fewer than {FEW}); the tagger's F1 for the theme on "
-    "the validation sample's test half is below 0.6 or was not measured; more than "
+    "the validation sample's test split is below 0.6 or was not measured; more than "
     f"{TITLE_ONLY:.0%} of its tags rest on the title or a keyword alone; more than "
     f"{HIGH_CONCERN:.0%} of its works have high concern in the reporting appraisal. Coherence "
     "(whether the works agree on the theme's direction) is not assessed."

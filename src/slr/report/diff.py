@@ -1,5 +1,5 @@
-"""What changed between two runs: claim verdicts, works, decisions in force, tags, PRISMA counts, the size of
-each run table, files.
+"""What changed between two runs: claim verdicts, works, decisions in force, tags, PRISMA
+counts, the size of each run table, files.
 
 Pure functions over runs as read by :func:`slr.tables.io.read_run` (with their ``manifest.json``).
 """

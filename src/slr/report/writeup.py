@@ -188,10 +188,10 @@ def characteristics_markdown(run) -> str:
     concern = ", ".join(f"{c} {k}" for c, k in studies["concern"].value_counts().items())
     return (
         f"Designs of the {n} included works, detected from their records (the protocol's "
-        f"`coding.designs` terms, first match): {designs}; '{NOT_STATED}' means no design term "
-        f"was found.\n\nReporting appraisal (what each record says, not how the study was "
-        f"done): {checks}. Concern (5–6 checks met: low, 3–4: some, 0–2: high): {concern}. "
-        f"Each work's checks are in `studies.csv`.\n\n{missing_fields_markdown(run)}"
+        "`coding.designs` terms, first match; not checked against people's reading): "
+        f"{designs}; '{NOT_STATED}' means no design term was found.\n\nReporting appraisal "
+        f"(what each record says, not how the study was done): {checks}. Concern (5–6 checks "
+        f"met: low, 3–4: some, 0–2: high): {concern}. Each work's checks are in `studies.csv`.\n\n{missing_fields_markdown(run)}"
     )
 
 

@@ -264,7 +264,7 @@ CODING_ACCURACY = Contract(
         Column(
             "theme_id", "str", True, doc="a theme, or 'all themes (macro)' / 'all tags (micro)'"
         ),
-        Column("records", "str", True, doc="the coded validation sample's test half"),
+        Column("records", "str", True, doc="the coded validation sample's test split"),
         Column("works", "int", True),
         Column("n_reference", "int", True, doc="people's tags"),
         Column("n_tagged", "int", True, doc="the tagger's tags"),
