@@ -177,3 +177,4 @@ def test_the_report_is_a_systematic_review_write_up(mini_review):
     items = checklist_table()["item"].str.extract(r"^(\d+)")[0].astype(int)
     assert sorted(set(items)) == list(range(1, 28))  # all 27 PRISMA 2020 items
     assert "Appendix: PRISMA 2020 checklist" in text and "Availability of data" in text
+    assert re.search(r"— \d+ works \(\d+ from the title alone\)", text)

@@ -2,8 +2,9 @@
 author."""
 
 import pandas as pd
+from helpers import make_works
 
-from slr.report.synthesis import cite
+from slr.report.synthesis import cite, compute_study_characteristics
 
 
 def _work(**fields):
@@ -26,3 +27,22 @@ def test_without_authors_the_title_stands_in_and_the_venue_never_does():
     assert "Universitas" not in cite(work)
     assert cite(_work(title="Koperasi desa")) == "“Koperasi desa” (n.d.)"
     assert cite(_work()) == "Anon. (n.d.)"  # only when the source gives neither
+
+
+def test_study_characteristics_carry_year_and_countries_named():
+    works = make_works(
+        {"work_id": "a", "title": "A", "publication_year": 2020, "authors": ["Sari, D."]},
+        {"work_id": "b", "title": "B"},
+    )
+    studies = pd.DataFrame({"work_id": ["a", "b"], "design": ["survey", "not stated"]})
+    places = pd.DataFrame(
+        {"work_id": ["a", "a", "b"], "kind": ["country", "province", "country"],
+         "place": ["Indonesia", "Bali", "not stated"]}
+    )  # fmt: skip
+    t = compute_study_characteristics(works, studies, places).set_index("citation")
+    assert t.loc["Sari (2020)", "country"] == "Indonesia" and t.loc["Sari (2020)", "year"] == "2020"
+    assert (
+        t.iloc[0]["design"] == "not stated"
+        and t.iloc[0]["year"] == ""
+        and t.iloc[0]["country"] == ""
+    )

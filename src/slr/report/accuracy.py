@@ -10,6 +10,7 @@ import pandas as pd
 
 from slr.coding.evaluate import SUMMARY_ROWS
 from slr.protocol import Protocol
+from slr.report.synthesis import TITLE_FIELDS
 from slr.screen.validate import interval_text
 
 Run = Mapping[str, pd.DataFrame]
@@ -60,7 +61,7 @@ def coding_accuracy(protocol: Protocol, run: Run) -> list[str]:
     current = run.get("current_codes")
     title = ""
     if current is not None and len(current):
-        alone = int(current["source_field"].isin(("title", "keywords", "title_alt")).sum())
+        alone = int(current["source_field"].isin(TITLE_FIELDS).sum())
         title = (f" Of the {len(current)} tags in force, {alone} rest on the title or a keyword "
                  "alone; the findings count them apart.")  # fmt: skip
     return ["", f"The tagger against people's coding of the {macro['records']} of the coded "

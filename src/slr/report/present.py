@@ -330,13 +330,15 @@ def theme_works_html(protocol: Protocol, run: Run, group: str) -> str:
         items = []
         for r in df.itertuples(index=False):
             cite = as_link(r.doi, r.citation) if r.doi else as_html(r.citation)
+            where = f"{r.field}: title only" if r.field in synthesis.TITLE_FIELDS else r.field
             items.append(
                 f"<li>{cite}, <i>{as_html(r.title)}</i>: “{as_html(r.evidence)}” "
-                f"<small>[{as_html(r.field)}]</small></li>"
+                f"<small>[{as_html(where)}]</small></li>"
             )
+        alone = int(df["field"].isin(synthesis.TITLE_FIELDS).sum())
         blocks.append(
             f"<details><summary><b>{theme.id} {as_html(theme.label)}</b> — {len(df)} works"
-            f"</summary><ul>{''.join(items)}</ul></details>"
+            f" ({alone} from the title alone)</summary><ul>{''.join(items)}</ul></details>"
         )
     return "\n".join(blocks)
 
@@ -372,11 +374,7 @@ def studies_table(run: Run) -> Styler | str:
     studies = run.get("studies")
     if studies is None or studies.empty:
         return "No study was included."
-    cite = dict(
-        zip(run["works"]["work_id"], run["works"].apply(synthesis.cite, axis=1), strict=True)
-    )
-    df = studies.assign(citation=studies["work_id"].map(cite))
-    return _style(df[["citation", *studies.columns[1:]]].sort_values(["design", "citation"]))
+    return _style(synthesis.compute_study_characteristics(run["works"], studies, run["places"]))
 
 
 def checklist_table() -> Styler:

@@ -31,8 +31,8 @@ def compute_claim_check(
     A claim's parts are its themes (works tagged with the theme), its places (works naming
     the place) and its outcomes (works whose abstract has a result sentence with the outcome's
     terms). A part is *found* when at least ``seed_article.min_works`` included works, and
-    ``seed_article.min_share`` of them, carry it. Status: ``supported`` when every part is found, ``mixed`` when some are, ``not found``
-    when none is; ``margin``: the fewest works whose tags (or places) would have to change for
+    ``seed_article.min_share`` of them, carry it. Status: ``supported`` when every part is
+    found, ``mixed`` when some are, ``not found`` when none is; ``margin``: the fewest works whose tags (or places) would have to change for
     the status to change, ``flip``: which (:func:`claim_margin`). This measures whether the
     corpus reports the same things, not whether the works agree with the claim's direction: the
     evidence sentences are listed to read.

@@ -226,6 +226,24 @@ def compute_theme_works(
     )
 
 
+def compute_study_characteristics(
+    works: pd.DataFrame, studies: pd.DataFrame, places: pd.DataFrame
+) -> pd.DataFrame:
+    """Each included work's citation, year and countries named, with its design and reporting
+    appraisal (``studies``: the STUDIES table), by design then citation."""
+    by_id = works.set_index("work_id")
+    named = places[(places["kind"] == "country") & (places["place"] != "not stated")]
+    countries = named.groupby("work_id")["place"].agg(", ".join)
+    years = [by_id.loc[w, "publication_year"] for w in studies["work_id"]]
+    df = studies.assign(
+        citation=[cite(by_id.loc[w]) for w in studies["work_id"]],
+        year=["" if pd.isna(y) else str(int(y)) for y in years],
+        country=studies["work_id"].map(countries).fillna(""),
+    )
+    columns = ["citation", "year", "country", *studies.columns[1:]]
+    return df[columns].sort_values(["design", "citation"]).reset_index(drop=True)
+
+
 def compute_appendix(works: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
     """Every record with its status and the stage, criterion and reason of the decision that
     set it (duplicates are listed with the work they duplicate)."""

@@ -1,6 +1,7 @@
 """The review written up from its tables: title, structured abstract, introduction, the answer
 to each research question with its certainty, the included studies' characteristics and
-appraisal, limitations, other information, and the PRISMA 2020 checklist mapped to the report.
+appraisal, limitations and other information (the PRISMA 2020 checklist that maps them is
+:mod:`slr.report.checklist`).
 
 Every number and every name in the prose is read from the run; the sentences around them are
 templates, so two runs of the same inputs write the same text.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from slr.coding.evaluate import SUMMARY_ROWS
 from slr.coding.studies import CHECKS, NOT_STATED
 from slr.escape import as_code, as_markdown
 from slr.protocol import Protocol
@@ -68,7 +70,7 @@ def _coding_figures(run) -> str:
     acc = run.get("coding_accuracy")
     if acc is None or acc.empty:
         return "the tagger was not measured"
-    r = acc.set_index("theme_id").iloc[-2]  # all themes (macro)
+    r = acc.set_index("theme_id").loc[SUMMARY_ROWS[0]]  # all themes (macro)
     return (
         f"the tagger's macro-F1 against people's coding was {r['f1']:.2f} (95 % interval "
         f"{r['f1_low']:.2f}–{r['f1_high']:.2f}, {int(r['works'])} works never used to tune it)"
@@ -95,8 +97,8 @@ def abstract_markdown(protocol: Protocol, run) -> str:
     for g in protocol.groups:
         top = _top(certainty, g.id)
         if len(top):
-            results.append(f"{g.question} ({g.label}): most reported are "
-                           f"{_listing([_theme_phrase(r) for _, r in top.iterrows()])}.")  # fmt: skip
+            phrases = _listing([_theme_phrase(r) for _, r in top.iterrows()])
+            results.append(f"{g.question} ({g.label}): most reported are {phrases}.")
     claims = run.get("claims")
     if claims is not None and len(claims):
         n_sup = int((claims["status"] == "supported").sum())
@@ -116,7 +118,7 @@ def abstract_markdown(protocol: Protocol, run) -> str:
         "reporting was appraised from its record.",
         "**Results.** " + " ".join(results),
         f"**Conclusions.** The literature most often reports {_listing(firsts)}. Evidence on "
-        f"{_listing(thin.tolist()[:6]) or 'no theme'} is thin (low or very low certainty). "
+        f"{_listing(thin.tolist()) or 'no theme'} is thin (low or very low certainty). "
         f"The findings are provisional while {counts.get('awaiting_screening', 0)} records "
         "await a person's screening, and rest on abstracts, not full texts.",
     ])  # fmt: skip
@@ -191,7 +193,8 @@ def characteristics_markdown(run) -> str:
         "`coding.designs` terms, first match; not checked against people's reading): "
         f"{designs}; '{NOT_STATED}' means no design term was found.\n\nReporting appraisal "
         f"(what each record says, not how the study was done): {checks}. Concern (5–6 checks "
-        f"met: low, 3–4: some, 0–2: high): {concern}. Each work's checks are in `studies.csv`.\n\n{missing_fields_markdown(run)}"
+        f"met: low, 3–4: some, 0–2: high): {concern}. Each work's checks are in "
+        f"`studies.csv`.\n\n{missing_fields_markdown(run)}"
     )
 
 
