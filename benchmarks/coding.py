@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -115,6 +116,37 @@ def tagger_report(protocol, works, ref) -> None:
         )
     )
     _cross_validate(protocol, works, ref[ref["split"] != "test"], themes)
+    _recode_agreement(protocol, ref, themes)
+
+
+def _recode_agreement(protocol, ref, themes) -> None:
+    """The same coder's second, blind reading of 25 tune works against the first: how
+    consistent people's coding is, the ceiling a tagger is measured under."""
+    from slr.coding.evaluate import bootstrap_f1, evaluate_codes
+    from slr.layout import ReviewPaths
+
+    path = ReviewPaths.of(protocol).resolve("corpus/rural-community-business/coding-recode.csv")
+    if not path.is_file():
+        print(f"  no second reading ({path} is absent)")
+        return
+    second = pd.read_csv(path, dtype=str, keep_default_na=False)
+    first = ref.set_index("work_id").loc[second["work_id"]].reset_index()
+    tags = pd.DataFrame(
+        [
+            (w, t)
+            for w, ts in zip(second["work_id"], second["themes"], strict=True)
+            for t in ts.split()
+        ],
+        columns=["work_id", "theme_id"],
+    )
+    s = evaluate_codes(tags, first, themes)[1]
+    ci = bootstrap_f1(tags, first, themes)
+    print(
+        f"  the same coder, second blind reading of {len(second)} tune works (from the first 900 "
+        f"characters of each abstract) vs the first: macro-F1 {s['macro_f1']:.3f} "
+        f"[{ci['macro_f1'][0]:.2f}, {ci['macro_f1'][1]:.2f}], micro-F1 {s['micro_f1']:.3f}, "
+        f"Cohen's kappa {s['kappa']:.3f}"
+    )
 
 
 def _ci(x, low, high) -> str:

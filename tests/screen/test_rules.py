@@ -1,10 +1,11 @@
 """Rule screening: each automated criterion decides its stage with its reason."""
 
+import pandas as pd
 import pytest
 from helpers import MINI_PROTOCOL, make_works
 
 from slr.protocol import parse_protocol
-from slr.screen.rules import screen_rules
+from slr.screen.rules import screen_eligibility, screen_rules
 
 
 @pytest.fixture
@@ -87,3 +88,22 @@ def test_a_work_with_only_some_topic_blocks_goes_to_people_not_out(mini):
     strict["criteria"][3]["rule"]["partial"] = "exclude"
     d = screen_rules(works, parse_protocol(strict))
     assert set(d.loc[d["stage"] == "title_abstract", "decision"]) == {"exclude"}
+
+
+def test_a_work_with_too_few_themes_waits_for_a_person_when_the_rule_says_so(mini):
+    works = make_works(
+        {"work_id": "A", "title": "Village cooperative enterprise", "language": "en",
+         "publication_year": 2020, "type": "article", "abstract": "Weather records only."},
+    )  # fmt: skip
+    decisions = screen_rules(works, mini, decided_at="t")
+    no_codes = pd.DataFrame(columns=["work_id", "theme_id"])
+    ic4 = next(c for c in mini.criteria if c.id == "IC4")
+    for too_few in ("exclude", "unsure"):
+        rule = ic4.rule.model_copy(update={"too_few": too_few})
+        criteria = tuple(
+            c.model_copy(update={"rule": rule}) if c.id == "IC4" else c for c in mini.criteria
+        )
+        protocol = mini.model_copy(update={"criteria": criteria})
+        rows = screen_eligibility(works, decisions, no_codes, protocol, decided_at="t")
+        assert rows["decision"].tolist() == [too_few] and rows["criterion_id"].tolist() == ["IC4"]
+        assert ("a person decides" in rows["reason"].iloc[0]) == (too_few == "unsure")

@@ -172,10 +172,16 @@ class TopicRule(Frozen):
 
 
 class CodebookRule(Frozen):
-    """Eligible when the work's text carries evidence for at least ``min_themes`` themes."""
+    """Eligible when the work's text carries evidence for at least ``min_themes`` themes.
+
+    The themes are the tagger's, which misses some: ``too_few: unsure`` sends a work with fewer
+    to people (an ``unsure`` decision, awaiting assessment); ``exclude`` (the default) excludes
+    it.
+    """
 
     kind: Literal["codebook"]
     min_themes: int = 1
+    too_few: Literal[TOPIC_PARTIAL] = "exclude"  # type: ignore[valid-type]
 
 
 Rule = Annotated[

@@ -236,8 +236,10 @@ def screen_eligibility(
         decision, cid, reason = "include", None, f"{n} codebook themes"
         for c in criteria:
             if isinstance(c.rule, CodebookRule) and n < c.rule.min_themes:
-                decision, cid = "exclude", c.id
+                decision, cid = c.rule.too_few, c.id
                 reason = f"{c.id} {c.label}: {n} codebook themes, {c.rule.min_themes} needed"
+                if decision == "unsure":
+                    reason += "; the tagger may have missed them: a person decides"
                 break
             cid = "+".join(x.id for x in criteria if x.kind == "inclusion") or None
         rows.append(

@@ -153,11 +153,10 @@ def _known(totals: np.ndarray, n_kept: int, n_excluded: int) -> np.ndarray:
 
 
 def rules_kept(decisions: pd.DataFrame) -> set[str]:
-    """The works the rules did not exclude at ``automation`` or ``title_abstract`` (people's
-    rows aside)."""
+    """The works the rules did not exclude at any stage (``automation``, ``title_abstract``,
+    ``eligibility``; people's rows aside)."""
     rules = decisions[~by_people(decisions)]
-    early = rules[rules["stage"].isin(["automation", "title_abstract"])]
-    return set(early["work_id"]) - set(early.loc[early["decision"] == "exclude", "work_id"])
+    return set(rules["work_id"]) - set(rules.loc[rules["decision"] == "exclude", "work_id"])
 
 
 def accuracy_table(sample: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
