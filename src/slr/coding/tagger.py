@@ -53,6 +53,8 @@ from slr.text import compile_terms, find_terms, sentence_language, split_sentenc
 
 # where evidence is looked for, most telling first
 CODE_FIELDS = ("title", "keywords", "abstract", "title_alt", "abstract_alt")
+# a tag whose evidence is in one of these rests on the title (or a keyword) alone
+TITLE_FIELDS = ("title", "keywords", "title_alt")
 
 
 @dataclass(frozen=True)
@@ -323,7 +325,6 @@ def _evidence_rank(span: Span, role: str) -> int:
 def _decide(work_id, spans, roles, m: _Matcher, cands, scores, threshold) -> dict:
     theme = m.theme
     term_hits = [c for c in cands if c["kind"] == "terms"]
-    titled = ("title", "keywords", "title_alt")
     abstract = [c for c in cands if spans[c["span"]].field.startswith("abstract")]
     # a title, a keyword, or an abstract sentence that is not background or a definition
     stating = [c for c in cands if not (c in abstract and roles[c["span"]] in WEAK_ROLES)]
@@ -352,7 +353,7 @@ def _decide(work_id, spans, roles, m: _Matcher, cands, scores, threshold) -> dic
             accepted.append((2, rank, sim, c, "cue+semantic"))
         elif (
             m.cue_rule == "in_title"
-            and span.field in titled
+            and span.field in TITLE_FIELDS
             and any(d in stating and d in abstract for d in cands)
         ):  # the work is about it and its abstract says so
             accepted.append((0, rank, sim or 0.0, c, "cue+title"))

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from slr.coding.evaluate import SUMMARY_ROWS
+from slr.coding.tagger import TITLE_FIELDS
 from slr.protocol import Protocol
-from slr.report.synthesis import TITLE_FIELDS
 from slr.screen.validate import interval_text
 
 Run = Mapping[str, pd.DataFrame]

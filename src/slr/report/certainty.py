@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from slr.coding.tagger import TITLE_FIELDS
 from slr.protocol import Protocol
-from slr.report.synthesis import TITLE_FIELDS
 from slr.tables.decisions import included_ids
 
 LEVELS = ("very low", "low", "moderate", "high")

@@ -15,6 +15,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 from pandas.io.formats.style import Styler
 
+from slr.coding.tagger import TITLE_FIELDS
 from slr.escape import as_code, as_html, as_link, as_markdown
 from slr.layout import RunPaths
 from slr.protocol import FileSource, OpenAlexSource, Protocol
@@ -330,12 +331,12 @@ def theme_works_html(protocol: Protocol, run: Run, group: str) -> str:
         items = []
         for r in df.itertuples(index=False):
             cite = as_link(r.doi, r.citation) if r.doi else as_html(r.citation)
-            where = f"{r.field}: title only" if r.field in synthesis.TITLE_FIELDS else r.field
+            where = f"{r.field}: title only" if r.field in TITLE_FIELDS else r.field
             items.append(
                 f"<li>{cite}, <i>{as_html(r.title)}</i>: “{as_html(r.evidence)}” "
                 f"<small>[{as_html(where)}]</small></li>"
             )
-        alone = int(df["field"].isin(synthesis.TITLE_FIELDS).sum())
+        alone = int(df["field"].isin(TITLE_FIELDS).sum())
         blocks.append(
             f"<details><summary><b>{theme.id} {as_html(theme.label)}</b> — {len(df)} works"
             f" ({alone} from the title alone)</summary><ul>{''.join(items)}</ul></details>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from slr.coding.tagger import TITLE_FIELDS
 from slr.protocol import Protocol
 from slr.tables.decisions import included_ids, latest_decisions
 from slr.tables.schema import is_missing
@@ -138,9 +139,6 @@ def doi_link(doi) -> str:
     if is_missing(doi) or not str(doi):
         return ""
     return f"https://doi.org/{doi}"
-
-
-TITLE_FIELDS = ("title", "keywords", "title_alt")  # a tag with this evidence rests on it alone
 
 
 def _reliability(accuracy: pd.DataFrame | None, theme_id: str) -> str:
