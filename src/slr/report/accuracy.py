@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from slr.coding.evaluate import SUMMARY_ROWS
+from slr.coding.evaluate import LOW_F1, MIN_REFERENCE, SUMMARY_ROWS
 from slr.coding.tagger import TITLE_FIELDS
 from slr.protocol import Protocol
 from slr.screen.validate import interval_text
@@ -67,6 +67,6 @@ def coding_accuracy(protocol: Protocol, run: Run) -> list[str]:
     return ["", f"The tagger against people's coding of the {macro['records']} of the coded "
             f"validation sample ({int(macro['works'])} works never used to tune it): macro-F1 "
             f"{interval_text(macro, 'f1')}, micro-F1 {interval_text(micro, 'f1')} (95 % "
-            "bootstrap intervals over works). Low reliability (F1 below 0.6): "
-            f"{named('low')}; not measured (fewer than 3 tags in the sample): "
+            f"bootstrap intervals over works). Low reliability (F1 below {LOW_F1}): "
+            f"{named('low')}; not measured (fewer than {MIN_REFERENCE} tags in the sample): "
             f"{named('not measured')}. Findings on these themes are flagged." + title]  # fmt: skip

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from slr.coding.evaluate import LOW_F1
 from slr.coding.tagger import TITLE_FIELDS
 from slr.protocol import Protocol
 from slr.tables.decisions import included_ids
@@ -31,7 +32,7 @@ HIGH_CONCERN = 0.3
 RULES = (
     f"Certainty starts high and drops one level for each concern: fewer than {SOME} works "
     f"carry the theme (two levels when fewer than {FEW}); the tagger's F1 for the theme on "
-    "the validation sample's test split is below 0.6 or was not measured; more than "
+    f"the validation sample's test split is below {LOW_F1} or was not measured; more than "
     f"{TITLE_ONLY:.0%} of its tags rest on the title or a keyword alone; more than "
     f"{HIGH_CONCERN:.0%} of its works have high concern in the reporting appraisal. Coherence "
     "(whether the works agree on the theme's direction) is not assessed."
