@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 ASR_VENV ?= .venv-asreview
 
-.PHONY: install run test lint bench bench-dedup bench-harvest bench-screening bench-coding bench-faults bench-screening-rules clean
+.PHONY: install run test lab lint bench bench-dedup bench-harvest bench-screening bench-coding bench-faults bench-screening-rules clean
 
 install: $(STAMP)
 
@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: the CPU build (any other version pulls a multi-GB CUDA build)
 	$(BIN)/python -m pip install --quiet -c constraints.txt "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,embeddings,topics]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,embeddings,topics,lab]"
 	@$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.endswith('+cpu') else 'torch ' + v + ' is not the CPU build')"
+	# the slr kernel, and .py notebooks opening as notebooks (settings inside the venv)
+	$(BIN)/python tools/lab_settings.py
 	@touch $@
 
 run: install
@@ -25,6 +27,15 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# JupyterLab on 127.0.0.1 for screening and coding in the panels (notebooks/02_screening.py,
+# notebooks/03_coding.py); LAB_PORT=8888 by default; the name is typed in the panel or given
+# as SLR_REVIEWER=<name>
+LAB_PORT ?= 8888
+lab: install
+	SLR_PROJECT=$(CURDIR) $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+		--ServerApp.root_dir=$(CURDIR) --ServerApp.default_url=/lab/tree/notebooks/02_screening.py \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks tools notebooks

@@ -5,9 +5,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: slr
 #     language: python
-#     name: python3
+#     name: slr
 # ---
 
 # %% [markdown]
@@ -15,7 +15,7 @@
 
 # %% tags=["parameters"]
 protocol_path = "protocols/rural-community-business.yaml"
-run_dir = "outputs/rural-community-business/latest"
+run_dir = ""  # empty: the protocol's latest run
 
 # %%
 import pandas as pd
@@ -25,8 +25,7 @@ import slr
 from slr.report import present, writeup
 
 pd.set_option("display.max_colwidth", None)
-protocol = slr.load_protocol(protocol_path)
-run = slr.read_run(run_dir)
+protocol, run = slr.open_review(protocol_path, run_dir)
 display(Markdown(writeup.abstract_markdown(protocol, run)))
 
 # %% [markdown]

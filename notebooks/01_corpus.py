@@ -5,9 +5,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: slr
 #     language: python
-#     name: python3
+#     name: slr
 # ---
 
 # %% [markdown]
@@ -18,7 +18,7 @@
 
 # %% tags=["parameters"]
 protocol_path = "protocols/rural-community-business.yaml"
-run_dir = "outputs/rural-community-business/latest"
+run_dir = ""  # empty: the protocol's latest run
 
 # %%
 import pandas as pd
@@ -28,8 +28,7 @@ import slr
 from slr.report import present
 
 pd.set_option("display.max_colwidth", None)
-protocol = slr.load_protocol(protocol_path)
-run = slr.read_run(run_dir)
+protocol, run = slr.open_review(protocol_path, run_dir)
 display(Markdown(present.summary_markdown(protocol, run)))
 
 # %% [markdown]
@@ -50,11 +49,11 @@ display(present.sources_table(run))
 # `figures/prisma.svg` and `.png`).
 
 # %%
-display(present.figure(protocol, run_dir, "prisma"))
+display(present.figure(protocol, run["dir"], "prisma"))
 display(present.prisma_table(run))
 
 # %% [markdown]
 # ## The records over time
 
 # %%
-display(present.figure(protocol, run_dir, "works_per_year"))
+display(present.figure(protocol, run["dir"], "works_per_year"))

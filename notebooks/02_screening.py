@@ -5,9 +5,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: slr
 #     language: python
-#     name: python3
+#     name: slr
 # ---
 
 # %% [markdown]
@@ -16,17 +16,21 @@
 # The screening decisions of this run, by stage, criterion and reviewer.
 
 # %% [markdown] tags=["instructions"]
-# To screen, open this notebook in JupyterLab, set your reviewer name, run all cells and screen: every
-# click is a row in the review's screening log (`corpus/<review>/screening/decisions.csv`),
-# with your name, the time, the protocol version, the model and the work's rank. In blind
-# mode you see and learn only from your own decisions. `slr verify` checks the log;
-# `slr agree` compares two reviewers; `slr run` puts the decisions into the next report.
+# To screen: `make lab`, open this notebook, run all cells, type your name in the panel at the
+# end (or start JupyterLab with `SLR_REVIEWER=<name>`) and screen. Every click is a row in the
+# review's screening log (`corpus/<review>/screening/decisions.csv`) with your name, the time,
+# the protocol version, the model and the work's rank. Keys: `i` include, `e` exclude,
+# `u` unsure, `z` undo, `1`–`9` the reason to exclude. In blind mode you see and learn only
+# from your own decisions; with `resolve = True` a third reviewer settles two reviewers'
+# conflicts. `slr verify` checks the log, `slr agree` compares two reviewers, and `slr run`
+# puts the decisions into the next report.
 
 # %% tags=["parameters"]
 protocol_path = "protocols/rural-community-business.yaml"
-run_dir = "outputs/rural-community-business/latest"
-reviewer = ""  # your name, to screen with the panel below (empty: report only)
-blind = True
+run_dir = ""  # empty: the protocol's latest run
+panel = True  # show the screening panel (the report runs this notebook without it)
+blind = True  # see and learn only from your own decisions
+resolve = False  # settle the open conflicts of two reviewers instead
 
 # %%
 from IPython.display import display
@@ -34,8 +38,7 @@ from IPython.display import display
 import slr
 from slr.report import present
 
-protocol = slr.load_protocol(protocol_path)
-run = slr.read_run(run_dir)
+protocol, run = slr.open_review(protocol_path, run_dir)
 
 # %% [markdown]
 # ## Decisions in force, by stage and criterion
@@ -56,8 +59,7 @@ display(present.criteria_table(protocol, run))
 display(present.reviewers_table(run))
 
 # %% tags=["instructions"]
-if reviewer:
-    from slr.screen.panel import ScreeningSession, build_panel
+if panel:
+    from slr.screen.panel import screening_panel
 
-    session = ScreeningSession(protocol, run["works"], reviewer=reviewer, blind=blind)
-    display(build_panel(session))
+    display(screening_panel(protocol, run, blind=blind, resolve=resolve))

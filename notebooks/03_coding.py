@@ -5,9 +5,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: slr
 #     language: python
-#     name: python3
+#     name: slr
 # ---
 
 # %% [markdown]
@@ -18,8 +18,8 @@
 
 # %% tags=["parameters"]
 protocol_path = "protocols/rural-community-business.yaml"
-run_dir = "outputs/rural-community-business/latest"
-coder = ""  # your name, to confirm or reject tags in the panel below (empty: no panel)
+run_dir = ""  # empty: the protocol's latest run
+panel = True  # show the coding panel (the report runs this notebook without it)
 
 # %%
 import pandas as pd
@@ -29,8 +29,7 @@ import slr
 from slr.report import present
 
 pd.set_option("display.max_colwidth", None)
-protocol = slr.load_protocol(protocol_path)
-run = slr.read_run(run_dir)
+protocol, run = slr.open_review(protocol_path, run_dir)
 
 # %% [markdown]
 # ## Theme frequencies by group
@@ -75,11 +74,12 @@ display(Markdown(present.candidate_themes_markdown(run)))
 
 # %% [markdown] tags=["instructions"]
 # ## Review the tags
-# With `coder` set, confirm or reject tags; each click appends a row to the review's coding log,
-# applied by the next `slr run`.
+# Type your name in the panel (or start JupyterLab with `SLR_CODER=<name>`): one included work
+# at a time, confirm or reject each tag, add a theme the tagger missed with its evidence. Each
+# click appends a row to the review's coding log, applied by the next `slr run`.
 
 # %% tags=["instructions"]
-if coder:
-    from slr.coding.panel import CodingSession, build_coding_panel
+if panel:
+    from slr.coding.panel import coding_panel
 
-    display(build_coding_panel(CodingSession(protocol, run["codes"], coder)))
+    display(coding_panel(protocol, run))

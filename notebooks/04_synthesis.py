@@ -5,9 +5,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: slr
 #     language: python
-#     name: python3
+#     name: slr
 # ---
 
 # %% [markdown]
@@ -19,7 +19,7 @@
 
 # %% tags=["parameters"]
 protocol_path = "protocols/rural-community-business.yaml"
-run_dir = "outputs/rural-community-business/latest"
+run_dir = ""  # empty: the protocol's latest run
 
 # %%
 import pandas as pd
@@ -29,8 +29,7 @@ import slr
 from slr.report import present
 
 pd.set_option("display.max_colwidth", None)
-protocol = slr.load_protocol(protocol_path)
-run = slr.read_run(run_dir)
+protocol, run = slr.open_review(protocol_path, run_dir)
 
 # %% [markdown]
 # ## Findings by research question
@@ -45,15 +44,15 @@ for group in protocol.groups:
 # ## Themes over time and together
 
 # %%
-display(present.figure(protocol, run_dir, "themes_over_time"))
-display(present.figure(protocol, run_dir, "themes"))
+display(present.figure(protocol, run["dir"], "themes_over_time"))
+display(present.figure(protocol, run["dir"], "themes"))
 
 # %% [markdown]
 # ## Where the studies took place
 
 # %%
 display(Markdown(present.places_markdown(protocol)))
-display(present.figure(protocol, run_dir, "places"))
+display(present.figure(protocol, run["dir"], "places"))
 
 # %% [markdown]
 # ## The seed article's claims, checked against the corpus

@@ -6,6 +6,7 @@ protocol → harvest → normalise → deduplicate → screen → code → synth
 from slr.errors import HarvestError, ProtocolError, RunError, SchemaError, SlrError, SourceError
 from slr.protocol import Protocol, load_protocol
 from slr.tables.io import read_run
+from slr.tables.review import open_review
 
 __all__ = [
     "HarvestError",
@@ -16,5 +17,6 @@ __all__ = [
     "SlrError",
     "SourceError",
     "load_protocol",
+    "open_review",
     "read_run",
 ]

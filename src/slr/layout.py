@@ -23,6 +23,12 @@ CORPUS = "corpus"
 OUTPUTS = "outputs"
 LATEST = "latest"
 ENV_CACHE = "SLR_CACHE"
+ENV_PROJECT = "SLR_PROJECT"  # the project folder a notebook reads, wherever its kernel starts
+# set by the Jupyter server in a notebook's kernel: the notebook's own path
+ENV_NOTEBOOK = "JPY_SESSION_NAME"
+# who screens or codes in the panels (never saved in a notebook)
+ENV_REVIEWER = "SLR_REVIEWER"
+ENV_CODER = "SLR_CODER"
 
 # A name that becomes a file or folder name (a review, source or run id): letters, digits and
 # ``. _ -``, starting with a letter or digit, never ``..``; ``latest`` names the newest run.
@@ -71,6 +77,40 @@ def in_project(root: Path, path: str | Path) -> Path:
     """A path as a protocol writes it (relative to the project folder ``root``, or absolute)."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else root / p
+
+
+def search_folders() -> list[Path]:
+    """Where a notebook's relative paths are looked for, in order: ``$SLR_PROJECT``; the
+    notebook's own folder (the Jupyter server tells its kernel, ``$JPY_SESSION_NAME``) and the
+    folders above it; the working directory and the folders above it."""
+    out: list[Path] = []
+    if os.environ.get(ENV_PROJECT):
+        out.append(Path(os.environ[ENV_PROJECT]).expanduser())
+    starts = []
+    if os.environ.get(ENV_NOTEBOOK):
+        starts.append(Path(os.environ[ENV_NOTEBOOK]).expanduser().parent)
+    starts.append(Path.cwd())
+    for start in starts:
+        start = start.resolve()
+        out += [start, *start.parents]
+    return list(dict.fromkeys(out))
+
+
+def locate(path: str | Path, what: str, found) -> Path:
+    """``path`` if absolute, else the first of :func:`search_folders` joined with it for which
+    ``found`` (a test on a path) is true; an error naming the folders tried otherwise."""
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return p
+    folders = search_folders()
+    for folder in folders:
+        if found(folder / p):
+            return folder / p
+    tried = ", ".join(str(f) for f in folders[:4]) + (" …" if len(folders) > 4 else "")
+    raise LayoutError(
+        f"{what} {str(path)!r} not found under {tried}; give an absolute path, or set "
+        f"{ENV_PROJECT} to the project folder"
+    )
 
 
 class _Named(Structure):

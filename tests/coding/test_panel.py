@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from helpers import ROOT, make_works
 
-from slr.coding.panel import verdict_rows
+from slr.coding.review import verdict_rows
 from slr.coding.tagger import code_works
 from slr.errors import SlrError
 from slr.protocol import load_protocol
@@ -72,24 +72,59 @@ def test_bad_verdicts_are_refused(kwargs, message):
         verdict_rows(_machine(), PROTOCOL, **args)
 
 
-def test_the_coding_panel_appends_a_row_per_click(tmp_path):
-    pytest.importorskip("ipywidgets")
-    from slr.coding.panel import CodingSession, build_coding_panel
+def _works():
+    return make_works(
+        {"work_id": "W1", "title": "Koperasi wanita dan arisan di desa"},
+        {"work_id": "W2", "title": "Desa wisata berbasis masyarakat"},
+        {"work_id": "W3", "title": "Desa wisata dan koperasi"},
+    )
+
+
+def test_the_coding_panel_goes_work_by_work_and_appends_a_row_per_click(tmp_path):
+    from slr.coding.panel import build_coding_panel
+    from slr.coding.review import CodingSession
     from slr.tables.contracts import CODES
     from slr.tables.io import read_table
 
     log = tmp_path / "verdicts.csv"
-    session = CodingSession(PROTOCOL, _machine(), "ana", log_path=log)
-    panel = build_coding_panel(session)
-    panel.pick.value = ("W1", "S05")
-    panel.buttons["reject"].click()
-    panel.pick.value = ("W2", "P06")
-    panel.buttons["confirm"].click()
-    rows = read_table(log, CODES)
-    assert list(rows["method"]) == ["human: reject", "human: confirm"]
-    assert list(rows["coder"]) == ["ana", "ana"]
-    # a new session reads the log: the rejected tag is gone
-    again = CodingSession(PROTOCOL, _machine(), "budi", log_path=log)
-    assert ("W1", "S05") not in set(
-        zip(again.tags()["work_id"], again.tags()["theme_id"], strict=True)
+    machine = code_works(_works(), PROTOCOL, coded_at="2026-01-01T00:00:00Z", semantic=False)
+    # W3 is tagged but not included: never offered
+    session = CodingSession(
+        PROTOCOL, machine, "ana", log_path=log, works=_works(), included=["W1", "W2"]
     )
+    assert session.queue() == ["W1", "W2"] and session.counts() == (0, 2)
+    panel = build_coding_panel(session)
+    assert panel.state["work"] == "W1" and "Koperasi wanita" in panel.card.value
+    assert "0 of 2 tagged works reviewed, 2 remaining" in panel.header.value
+    tags = set(panel.state["buttons"])
+    assert {"S01", "S05"} <= tags
+    panel.state["buttons"]["S05"]["reject"].click()
+    assert panel.state["work"] == "W1"  # stays on the work after a verdict
+    assert "rejected by you" in panel.card.value + str(
+        [c.children[0].value for c in panel.children[2].children]
+    )
+    panel.add.click()  # no theme chosen: refused
+    assert "Choose the theme" in panel.status.value
+    missed = panel.add_theme.options[1][1]
+    assert missed not in tags
+    panel.add_theme.value = missed
+    panel.add.click()  # no evidence: refused, nothing written
+    assert "needs its evidence" in panel.status.value
+    panel.add_theme.value = missed
+    panel.add_evidence.value = "women run the arisan"
+    panel.add.click()
+    for theme in sorted(tags - {"S05"}):
+        panel.state["buttons"][theme]["confirm"].click()
+    assert session.reviewed("W1") and session.counts() == (1, 2)
+    panel.next.click()
+    assert panel.state["work"] == "W2"
+    rows = read_table(log, CODES)
+    assert list(rows["method"][:2]) == ["human: reject", "human: add"]
+    assert set(rows["coder"]) == {"ana"} and set(rows["work_id"]) == {"W1"}
+    with pytest.raises(SlrError, match="'W3' is not among the included works"):
+        session.verdict("W3", "P06", "confirm")
+    # a new session reads the log: the rejected tag is gone, the added one is there
+    again = CodingSession(PROTOCOL, machine, "budi", log_path=log)
+    now = set(zip(again.tags()["work_id"], again.tags()["theme_id"], strict=True))
+    assert ("W1", "S05") not in now and ("W1", missed) in now
+    assert not again.reviewed("W1")  # budi has not reviewed it

@@ -4,9 +4,9 @@ screening, labels exchanged with ASReview (each in a project of its own, tables 
 import pandas as pd
 
 from slr.cli import main
-from slr.coding.panel import CodingSession
+from slr.coding.review import CodingSession
 from slr.protocol import load_protocol
-from slr.screen.panel import ScreeningSession
+from slr.screen.session import ScreeningSession
 from slr.tables.io import read_run
 
 

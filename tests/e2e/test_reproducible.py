@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from slr.cli import main
-from slr.coding.panel import CodingSession
+from slr.coding.review import CodingSession
 from slr.errors import RunError
 from slr.protocol import load_protocol
 from slr.report.notebooks import execute_notebook

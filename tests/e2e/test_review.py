@@ -118,22 +118,46 @@ def test_the_run_writes_claims_and_references(mini_review):
     assert "Participatory Rural Appraisal" in html and "SC4" in html
 
 
-def test_the_screening_notebook_executes_with_a_reviewer(mini_review, tmp_path):
-    """The screening notebook runs headless (papermill) and builds the panel."""
+def test_the_screening_notebook_builds_the_panel_for_the_reviewer_in_the_environment(
+    mini_review, tmp_path, monkeypatch
+):
+    """The screening notebook runs headless (papermill) with the reviewer's name from
+    $SLR_REVIEWER, never from the notebook, and builds the panel; the protocol and the latest
+    run are found from the project, wherever the kernel starts."""
+    monkeypatch.setenv("SLR_REVIEWER", "ana")
+    monkeypatch.setenv("SLR_PROJECT", str(mini_review.project))
     out = tmp_path / "screening.ipynb"
     execute_notebook(
         notebook("02_screening.py"),
         out,
-        {
-            "protocol_path": str(mini_review.protocol),
-            "run_dir": str(mini_review.paths.run("a").dir),
-            "reviewer": "ana",
-        },
-        cwd=mini_review.project,
+        {"protocol_path": "protocols/mini.yaml"},
+        cwd=tmp_path,  # outside the project
     )
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    params = notebook("02_screening.py").read_text(encoding="utf-8")
+    params = params.split('# %% tags=["parameters"]')[1].split("# %%")[0]
+    assert "reviewer =" not in params and "ana" not in params  # no name in a tracked notebook
+
+
+def test_an_executed_notebook_reopens_from_its_run_folder(mini_review, tmp_path, monkeypatch):
+    """JupyterLab starts a kernel in the notebook's folder: the executed copies in
+    ``<run>/notebooks/`` find the protocol and their own run from there."""
+    monkeypatch.delenv("SLR_PROJECT", raising=False)
+    run = RunPaths(mini_review.paths.run("a").dir)
+    executed = run.notebooks / "02_screening.ipynb"
+    nb = nbformat.read(executed, as_version=4)
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'protocol_path = "protocols/mini.yaml"' in injected.source
+    assert 'run_dir = "."' in injected.source and "panel = False" in injected.source
+    import papermill as pm
+
+    out = tmp_path / "again.ipynb"
+    pm.execute_notebook(str(executed), str(out), cwd=str(run.notebooks), kernel_name="python3",
+                        progress_bar=False)  # fmt: skip
+    again = nbformat.read(out, as_version=4)
+    assert not [o for c in again.cells for o in c.get("outputs", []) if o.output_type == "error"]
 
 
 def test_the_report_holds_no_notebook_leftovers_and_states_the_automations_error(mini_review):
@@ -145,8 +169,14 @@ def test_the_report_holds_no_notebook_leftovers_and_states_the_automations_error
     page = (mini_review.paths.run("a").dir / "report.html").read_text(encoding="utf-8")
     text = html_lib.unescape(re.sub(r"<style.*?</style>|<script.*?</script>|<[^>]+>", " ", page,
                                     flags=re.S))  # fmt: skip
-    for leftover in ("JupyterLab", "run all cells", "papermill", "Review the tags", " nan "):
+    for leftover in ("JupyterLab", "run all cells", "papermill", "Review the tags", " nan ",
+                     "VBox(", "make lab", "SLR_REVIEWER"):  # fmt: skip
         assert leftover not in text, leftover
+    combined = nbformat.read(RunPaths(mini_review.paths.run("a").dir).combined, as_version=4)
+    assert not [
+        o for c in combined.cells for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]  # fmt: skip
     assert "against people's screening of a stratified random sample" in text
     assert "validation sample (4 works, 2 included by people): recall 1.00" in text
     assert "the work waits for a person" in text

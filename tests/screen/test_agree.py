@@ -5,7 +5,7 @@ from helpers import screening_works
 
 from slr.errors import SlrError
 from slr.screen.agree import compute_agreement, compute_conflicts
-from slr.screen.panel import ScreeningSession
+from slr.screen.session import ScreeningSession
 
 
 def test_agreement_on_records_both_screened_and_conflicts(protocol):

@@ -6,7 +6,7 @@ from helpers import screening_works
 
 from slr.errors import SlrError
 from slr.screen.interop import asreview_ris, labels_to_decisions, read_asreview_labels, to_asreview
-from slr.screen.panel import ScreeningSession
+from slr.screen.session import ScreeningSession
 from slr.tables import io
 
 

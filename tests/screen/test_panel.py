@@ -1,13 +1,15 @@
 """Human screening: a reviewer's session (ranking, decisions, undo, blind mode, the stopping
 rule) and the panel's buttons."""
 
+import pandas as pd
 import pytest
 from helpers import make_works, screening_works
 
 from slr.cli import main
 from slr.errors import SlrError
 from slr.layout import ReviewPaths
-from slr.screen.panel import ScreeningSession, build_panel, highlight
+from slr.screen.panel import build_panel, screening_panel
+from slr.screen.session import ScreeningSession, highlight
 
 
 # ---------------------------------------------------------------- the session
@@ -35,7 +37,10 @@ def test_decisions_are_appended_with_reviewer_model_rank_and_version(protocol):
 
 def test_bad_decisions_name_the_valid_options(protocol):
     s = ScreeningSession(protocol, screening_works(), reviewer="ana")
-    with pytest.raises(SlrError, match="an exclusion needs a criterion; valid options: IC1"):
+    with pytest.raises(
+        SlrError,
+        match="an exclusion needs a reason: choose the criterion it fails; valid options: IC1",
+    ):
         s.decide("X1", "exclude")
     with pytest.raises(SlrError, match="unknown criterion 'EC9'"):
         s.decide("X1", "exclude", criterion_id="EC9")
@@ -109,11 +114,109 @@ def test_panel_buttons_append_rows(protocol):
     panel.buttons["include"].click()
     log = s.log()
     assert list(log["decision"]) == ["include"] and log.iloc[0]["note"] == "looks relevant"
+    assert panel.note.value == "" and panel.criterion.value == ""  # reset for every work
+    panel.buttons["exclude"].click()  # no reason chosen: refused, nothing written
+    assert len(s.log()) == 1 and "Choose the reason to exclude first" in panel.status.value
     panel.criterion.value = "IC3"
     panel.buttons["exclude"].click()
-    assert s.log().iloc[1]["criterion_id"] == "IC3"
+    row = s.log().iloc[1]
+    assert (row["criterion_id"], row["reason"]) == (
+        "IC3",
+        "fails IC3: " + protocol.criterion("IC3").label,
+    )
+    assert panel.criterion.value == ""
     panel.buttons["undo"].click()
     assert s.log().iloc[2]["decision"] == "undo"
+    n = len(screening_works())
+    assert f"ana: 1 / {n} screened · 1 relevant found · stopping p = " in panel.progress.value
+
+
+def test_reasons_are_exclusion_criteria_then_failed_inclusion_criteria(protocol):
+    s = ScreeningSession(protocol, screening_works(), reviewer="ana")
+    labels = [label for label, _ in s.reasons()]
+    kinds = [cid[:2] for _, cid in s.reasons()]
+    assert kinds == sorted(kinds, key=lambda k: k != "EC")  # exclusions first
+    assert all(
+        label.startswith("fails IC") for label, cid in s.reasons() if cid.startswith("IC")
+    ), labels
+    options = build_panel(s).criterion.options
+    assert options[0][1] == "" and options[1][0].startswith("1. ")
+
+
+def test_keyboard_shortcuts_decide_and_pick_a_reason(protocol):
+    s = ScreeningSession(protocol, screening_works(), reviewer="ana")
+    panel = build_panel(s)
+    first = s.next_work().work_id
+    panel.on_key({"type": "keydown", "key": "i"})
+    assert list(s.log()["work_id"]) == [first]
+    panel.on_key({"type": "keydown", "key": "e"})  # no reason yet
+    assert len(s.log()) == 1
+    index = [cid for _, cid in s.reasons()].index("IC3") + 1
+    panel.on_key({"type": "keydown", "key": str(index)})
+    assert panel.criterion.value == "IC3"
+    panel.on_key({"type": "keydown", "key": "e"})
+    panel.on_key({"type": "keydown", "key": "u"})
+    panel.on_key({"type": "keydown", "key": "z"})
+    assert list(s.log()["decision"]) == ["include", "exclude", "unsure", "undo"]
+
+
+def test_the_logged_rank_is_the_works_rank_among_all_candidates_when_shown(protocol):
+    s = ScreeningSession(protocol, screening_works(), reviewer="ana")
+    ranks = []
+    for _ in range(5):
+        shown = s.next_work()
+        order = s.ranking()
+        assert shown.work_id == order[0]
+        s.decide(
+            shown.work_id,
+            "include" if shown.work_id.startswith("R") else "exclude",
+            criterion_id=None if shown.work_id.startswith("R") else "IC3",
+        )
+        ranks.append(int(s.log().iloc[-1]["rank"]))
+        assert ranks[-1] == shown.rank
+    assert ranks[0] == 1 and max(ranks) > 1  # later works rank below those already screened
+
+
+def test_the_reviewer_name_comes_from_the_environment_or_the_name_box(protocol, monkeypatch):
+    works = screening_works()
+    status = pd.DataFrame({"work_id": works["work_id"], "status": "unscreened", "stage": None})
+    status.loc[0, ["status", "stage"]] = ["excluded", "automation"]  # not offered to people
+    run = {"works": works, "status": status}
+    monkeypatch.delenv("SLR_REVIEWER", raising=False)
+    box = screening_panel(protocol, run)
+    assert box.name.value == "" and not hasattr(box, "panel")
+    box.start.click()
+    assert "a reviewer name is needed" in box.message.value
+    box.name.value = "ana"
+    box.start.click()
+    box.panel.buttons["include"].click()
+    assert list(box.panel.buttons) and set(
+        ScreeningSession(protocol, works, reviewer="x").log()["reviewer"]
+    ) == {"ana"}
+    monkeypatch.setenv("SLR_REVIEWER", "ben")
+    started = screening_panel(protocol, run)  # started at once, as ben
+    assert started.session.reviewer == "ben"
+    assert works["work_id"][0] not in started.session.index and len(started.session.works) == 19
+    assert len(ScreeningSession(protocol, works, reviewer="x").log()) == 1
+
+
+def test_a_third_reviewer_resolves_the_open_conflicts_in_the_panel(protocol):
+    works = screening_works()
+    ana = ScreeningSession(protocol, works, reviewer="ana")
+    ben = ScreeningSession(protocol, works, reviewer="ben")
+    ana.decide("R1", "include")
+    ben.decide("R1", "exclude", criterion_id="IC3")
+    ana.decide("R2", "include")
+    ben.decide("R2", "include")
+    carla = ScreeningSession(protocol, works, reviewer="carla", resolve=True)
+    assert carla.ranking() == ["R1"]
+    panel = build_panel(carla)
+    assert "ana: include; ben: exclude" in panel.card.value
+    panel.buttons["include"].click()
+    row = carla.log().iloc[-1]
+    assert (row["reviewer"], row["decision"]) == ("carla", "include")
+    assert row["note"].startswith("resolves ana: include; ben: exclude")
+    assert ScreeningSession(protocol, works, reviewer="carla", resolve=True).ranking() == []
 
 
 def test_highlight_marks_terms():

@@ -1,160 +1,175 @@
-"""A coder's verdicts on codebook tags, from a notebook: confirm, reject, or add a tag.
+"""The coding panel: ipywidgets on a :class:`~slr.coding.review.CodingSession`.
 
-:class:`CodingSession` holds the run's tags and appends each verdict to the review's coding
-log (:attr:`slr.layout.ReviewPaths.coding_log`) as a new row; :func:`build_coding_panel` puts ipywidgets on it.
-The next ``slr run`` applies the verdicts (:func:`slr.tables.decisions.current_codes`).
+One included work at a time: title, venue, year and abstract with each tag's evidence marked;
+each proposed tag with its theme, group, evidence and method, and Confirm / Reject; a theme the
+tagger missed is added with its evidence. "Next unreviewed" goes to the next work whose tags
+this coder has not all judged; the header counts reviewed and remaining works.
+
+The coder's name never lives in a notebook: it comes from ``$SLR_CODER`` (or
+``$SLR_REVIEWER``) or the name box.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+import os
 
 import ipywidgets as w
-import numpy as np
-import pandas as pd
 
-from slr.clock import now_utc
+from slr.coding.review import CodingSession
 from slr.errors import SlrError
 from slr.escape import as_html
-from slr.layout import ReviewPaths
+from slr.layout import ENV_CODER, ENV_REVIEWER
 from slr.protocol import Protocol
-from slr.tables.contracts import CODES
-from slr.tables.decisions import current_codes
-from slr.tables.io import append_rows, read_table
-from slr.tables.schema import conform
 
-VERDICTS = ("confirm", "reject", "add")
+NO_THEME = "— theme the tagger missed —"
 
 
-def verdict_rows(
-    codes: pd.DataFrame,
-    protocol: Protocol,
-    *,
-    work_id: str,
-    theme_id: str,
-    verdict: str,
-    coder: str,
-    evidence: str = "",
-    note: str = "",
-    coded_at: str | None = None,
-) -> pd.DataFrame:
-    """A person's verdict on a tag as a new CODES row (never an edit).
+def coding_panel(protocol: Protocol, run: dict, **kw):
+    """The panel for whoever types their name: the tags of ``run``'s included works
+    (``run``: :func:`slr.read_run`; :class:`CodingSession` arguments in ``kw``)."""
+    name = w.Text(
+        value=os.environ.get(ENV_CODER) or os.environ.get(ENV_REVIEWER, ""),
+        placeholder="your name",
+        description="Coder",
+        layout=w.Layout(width="320px"),
+    )
+    start = w.Button(description="Start coding")
+    message = w.HTML()
+    body = w.VBox([])
+    box = w.VBox([w.HBox([name, start]), message, body])
+    status = run["status"]
+    included = status.loc[status["status"] == "included", "work_id"].tolist()
 
-    ``confirm`` or ``reject`` a tag in ``codes``; ``add`` a tag the machine missed (with the
-    evidence). The method column reads ``human: <verdict>`` (plus the note).
-    """
-    if verdict not in VERDICTS:
-        raise SlrError(f"unknown verdict {verdict!r}; valid options: {', '.join(VERDICTS)}")
-    themes = {t.id for t in protocol.codebook}
-    if theme_id not in themes:
-        raise SlrError(f"unknown theme {theme_id!r}; valid options: {', '.join(sorted(themes))}")
-    if not coder.strip():
-        raise SlrError("a verdict needs the coder's name")
-    machine = codes[(codes["work_id"] == work_id) & (codes["theme_id"] == theme_id)]
-    if verdict in ("confirm", "reject") and machine.empty:
-        raise SlrError(
-            f"work {work_id!r} has no {theme_id} tag to {verdict}; use verdict 'add' for a new tag"
-        )
-    if verdict == "add" and not evidence.strip():
-        raise SlrError("an added tag needs its evidence (the sentence or keyword)")
-    last = machine.iloc[-1] if len(machine) else None
-    row = {
-        "work_id": work_id,
-        "theme_id": theme_id,
-        "evidence": evidence or (last["evidence"] if last is not None else ""),
-        "source_field": last["source_field"] if last is not None and not evidence else "human",
-        "method": f"human: {verdict}" + (f" ({note})" if note else ""),
-        "score": np.nan,
-        "coder": coder,
-        "coded_at": coded_at or now_utc(),
-        "protocol_version": protocol.version,
-    }
-    return conform(pd.DataFrame([row]), CODES)
-
-
-@dataclass
-class CodingSession:
-    protocol: Protocol
-    codes: pd.DataFrame  # the run's codes (machine tags and earlier verdicts)
-    coder: str
-    log_path: Path | None = None
-    written: list[pd.DataFrame] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if not self.coder.strip():
-            raise SlrError("a coding session needs the coder's name (parameter `coder`)")
-        self.log_path = Path(self.log_path or ReviewPaths.of(self.protocol).coding_log)
-        if self.log_path.exists():
-            self.codes = pd.concat(
-                [self.codes, read_table(self.log_path, CODES)], ignore_index=True
+    def begin(_=None) -> None:
+        try:
+            session = CodingSession(
+                protocol, run["codes"], name.value, works=run["works"], included=included, **kw
             )
+        except SlrError as e:
+            message.value = f"<b>{as_html(str(e))}</b>"
+            return
+        name.disabled = start.disabled = True
+        message.value = ""
+        box.panel = build_coding_panel(session)
+        body.children = (box.panel,)
 
-    def tags(self) -> pd.DataFrame:
-        """The tags in force, one row per (work, theme)."""
-        return current_codes(self.codes)
-
-    def verdict(
-        self, work_id: str, theme_id: str, verdict: str, *, evidence: str = "", note: str = ""
-    ) -> pd.DataFrame:
-        """Append one verdict row to the coding log and return it."""
-        row = verdict_rows(
-            self.codes,
-            self.protocol,
-            work_id=work_id,
-            theme_id=theme_id,
-            verdict=verdict,
-            coder=self.coder,
-            evidence=evidence,
-            note=note,
-        )
-        append_rows(self.log_path, row, CODES)
-        self.codes = pd.concat([self.codes, row], ignore_index=True)
-        self.written.append(row)
-        return row
+    start.on_click(begin)
+    box.name, box.start, box.message = name, start, message  # for tests
+    if name.value.strip():
+        begin()
+    return box
 
 
 def build_coding_panel(session: CodingSession):
-    """ipywidgets: pick a tag, read its evidence, confirm or reject it (with a note)."""
-
-    def options():
-        t = session.tags()
-        return [
-            (f"{r.work_id} · {r.theme_id} · {r.method[:40]}", (r.work_id, r.theme_id))
-            for r in t.itertuples()
-        ]
-
-    pick = w.Dropdown(options=options(), description="tag", layout=w.Layout(width="90%"))
-    evidence = w.HTML()
-    note = w.Text(description="note")
+    """ipywidgets on ``session``: one work, its tags with Confirm / Reject, Add, Next."""
+    themes = {t.id: t for t in session.protocol.codebook}
+    header = w.HTML()
+    card = w.HTML(layout=w.Layout(width="100%"))
+    rows = w.VBox([])
+    note = w.Text(placeholder="note (optional)", layout=w.Layout(width="100%"))
+    add_theme = w.Dropdown(layout=w.Layout(width="50%"))
+    add_evidence = w.Text(
+        placeholder="evidence: the sentence that states it", layout=w.Layout(width="100%")
+    )
+    add = w.Button(description="Add theme", button_style="info")
+    next_ = w.Button(description="Next unreviewed", icon="arrow-right")
     status = w.HTML()
-    buttons = [
-        w.Button(description=v, button_style=s)
-        for v, s in (("confirm", "success"), ("reject", "danger"))
-    ]
+    state: dict = {"work": None, "buttons": {}}
 
-    def show(*_):
-        if pick.value is None:
-            evidence.value = "<i>no tags</i>"
+    def label(theme_id: str) -> str:
+        t = themes[theme_id]
+        return f"{t.id} · {session.protocol.group(t.group).label} · {t.label}"
+
+    def show(work_id: str | None, message: str = "") -> None:
+        state["work"] = work_id
+        done, total = session.counts()
+        header.value = (
+            f"<p>{as_html(session.coder)}: {done} of {total} tagged works reviewed, "
+            f"{total - done} remaining</p>"
+        )
+        status.value = f"<p>{as_html(message)}</p>" if message else ""
+        if work_id is None:
+            card.value, rows.children = "<b>Every tagged work has been reviewed.</b>", ()
             return
-        wid, tid = pick.value
-        t = session.tags()
-        r = t[(t["work_id"] == wid) & (t["theme_id"] == tid)].iloc[-1]
-        evidence.value = f"<b>{as_html(r.source_field)}</b>: {as_html(r.evidence)}"
+        tags = session.proposals(work_id)
+        card.value = _card(session.work(work_id), tags["evidence"].dropna().tolist())
+        state["buttons"] = {}
+        children = []
+        for r in tags.itertuples():
+            confirm = w.Button(description="Confirm", button_style="success")
+            reject = w.Button(description="Reject", button_style="danger")
+            confirm.on_click(lambda _b, t=r.theme_id: verdict(t, "confirm"))
+            reject.on_click(lambda _b, t=r.theme_id: verdict(t, "reject"))
+            state["buttons"][r.theme_id] = {"confirm": confirm, "reject": reject}
+            said = {"confirm": "confirmed", "reject": "rejected", "add": "added"}.get(r.verdict, "")
+            text = (
+                f"<b>{as_html(label(r.theme_id))}</b>"
+                + (f" <i>({said} by you)</i>" if said else "")
+                + f"<br><small>{as_html(str(r.method))} · {as_html(str(r.source_field))}: "
+                f"“{as_html(str(r.evidence))}”</small>"
+            )
+            children.append(w.HBox([w.HTML(text, layout=w.Layout(width="75%")), confirm, reject]))
+        rows.children = tuple(children)
+        have = set(tags["theme_id"])
+        add_theme.options = [(NO_THEME, "")] + [(label(t), t) for t in themes if t not in have]
+        add_theme.value = ""
+        add_evidence.value = note.value = ""
 
-    def click(button):
-        wid, tid = pick.value
-        session.verdict(wid, tid, button.description, note=note.value)
-        status.value = as_html(f"{button.description}ed {tid} on {wid}")
-        note.value = ""
-        pick.options = options()
-        show()
+    def verdict(theme_id: str, what: str, evidence: str = "") -> None:
+        work_id = state["work"]
+        try:
+            session.verdict(work_id, theme_id, what, evidence=evidence, note=note.value)
+        except SlrError as e:
+            status.value = f"<p><b>{as_html(str(e))}</b></p>"
+            return
+        show(work_id, f"{what}: {theme_id} on {work_id}")
 
-    for b in buttons:
-        b.on_click(click)
-    pick.observe(show, names="value")
-    show()
-    panel = w.VBox([pick, evidence, note, w.HBox(buttons), status])
-    panel.buttons = {b.description: b for b in buttons}
-    panel.pick = pick
-    return panel
+    def on_add(_b) -> None:
+        if not add_theme.value:
+            status.value = "<p><b>Choose the theme to add first.</b></p>"
+            return
+        verdict(add_theme.value, "add", add_evidence.value)
+
+    def on_next(_b) -> None:
+        current = state["work"]
+        done = session._reviewed()
+        queue = [w_ for w_ in session.queue() if w_ not in done]
+        later = [w_ for w_ in queue if w_ != current]
+        show(later[0] if later else None)
+
+    add.on_click(on_add)
+    next_.on_click(on_next)
+    queue = session.queue()
+    show(queue[0] if queue and not session.reviewed(queue[0]) else None)
+    panel = w.VBox(
+        [header, card, rows, w.HBox([add_theme, add]), add_evidence, note, next_, status]
+    )
+    panel.state, panel.add_theme, panel.add_evidence, panel.add = (
+        state,
+        add_theme,
+        add_evidence,
+        add,
+    )
+    panel.next, panel.card, panel.header, panel.status, panel.show = (
+        next_,
+        card,
+        header,
+        status,
+        show,
+    )
+    return panel  # for tests: the widgets above, state["buttons"][theme][verdict]
+
+
+def _card(work: dict, evidence: list[str]) -> str:
+    abstract = as_html(work["abstract"]) or "<i>no abstract</i>"
+    for sentence in sorted(set(evidence), key=len, reverse=True):
+        html = as_html(sentence)
+        if html and html in abstract:
+            abstract = abstract.replace(html, f"<mark>{html}</mark>", 1)
+    title = as_html(work["title"]) or as_html(work["work_id"])
+    if work["title"] and any(e == work["title"] for e in evidence):
+        title = f"<mark>{title}</mark>"
+    return (
+        f"<h3>{title}</h3><p><i>{as_html(work['venue'])} {work['year']}</i> · work "
+        f"{as_html(work['work_id'])}</p><p style='max-width:60em'>{abstract}</p>"
+    )

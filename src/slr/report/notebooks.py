@@ -25,7 +25,7 @@ from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
 
 from slr.errors import RunError
-from slr.layout import RunPaths, notebook
+from slr.layout import ENV_NOTEBOOK, ENV_PROJECT, RunPaths, notebook, project_root
 from slr.protocol import Protocol
 from slr.report.writeup import report_title
 from slr.tables.io import write_text
@@ -114,10 +114,12 @@ class SharedKernel(KernelManager):
 
 
 @contextlib.contextmanager
-def shared_kernel(cwd: Path) -> Iterator[SharedKernel]:
-    """One kernel, started in ``cwd``, for several notebooks; shut down at the end."""
+def shared_kernel(cwd: Path, env: dict[str, str] | None = None) -> Iterator[SharedKernel]:
+    """One kernel, started in ``cwd`` with ``env`` added to the environment (and no notebook
+    path of an outer Jupyter session), for several notebooks; shut down at the end."""
     kernel = SharedKernel(kernel_name=KERNEL)
-    env = {**os.environ, **KERNEL_ENV}
+    env = {**os.environ, **KERNEL_ENV, **(env or {})}
+    env.pop(ENV_NOTEBOOK, None)
     kernel.start_kernel(cwd=str(cwd), env=env, extra_arguments=KERNEL_ARGUMENTS)
     try:
         yield kernel
@@ -195,6 +197,7 @@ def render_html(notebook: Path, output: Path, *, show_code: bool = False) -> Pat
 
 # cells a report leaves out: parameters, and what tells a person how to use a notebook
 REPORT_SKIPS = {"parameters", "injected-parameters", "instructions"}
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def combine_notebooks(parts: list[Path], output: Path, *, title: str) -> Path:
@@ -207,6 +210,10 @@ def combine_notebooks(parts: list[Path], output: Path, *, title: str) -> Path:
             tags = set(cell.metadata.get("tags", []))
             if tags & REPORT_SKIPS:
                 continue
+            if cell.cell_type == "code":  # a widget is never part of a report
+                cell.outputs = [
+                    o for o in cell.get("outputs", []) if WIDGET not in o.get("data", {})
+                ]
             if cell.cell_type == "markdown":
                 for line in cell.source.splitlines():
                     m = re.match(r"^(#{1,2}) (.+?)\s*$", line)
@@ -226,11 +233,18 @@ def combine_notebooks(parts: list[Path], output: Path, *, title: str) -> Path:
 def write_report(protocol: Protocol, run: RunPaths) -> Path:
     """Execute the numbered notebooks in order into ``notebooks/``, then combine them into one
     report (``report.ipynb`` → ``report.html``, with a table of contents, no code)."""
-    # the notebooks run inside the run folder with relative paths, so that nothing in them
-    # names the run (two runs of the same inputs write identical notebooks)
-    params = {"protocol_path": os.path.relpath(protocol.path, run.dir), "run_dir": "."}
+    # the notebooks run inside the run folder with the protocol's path in the project and the
+    # run as ".", so that nothing in them names the run (two runs of the same inputs write
+    # identical notebooks) and each opens again in JupyterLab from the run's notebooks/ folder
+    # (slr.open_review looks in the folders above); no panel in a report
+    root = project_root(protocol.path)
+    params = {
+        "protocol_path": Path(protocol.path).resolve().relative_to(root.resolve()).as_posix(),
+        "run_dir": ".",
+        "panel": False,
+    }
     executed = []
-    with shared_kernel(run.dir) as kernel:
+    with shared_kernel(run.dir, {ENV_PROJECT: str(root.resolve())}) as kernel:
         for name in NOTEBOOKS:
             source = notebook(name)
             out = run.executed(source)

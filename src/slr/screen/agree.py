@@ -95,3 +95,25 @@ def compute_conflicts(
             }
         )
     return pd.DataFrame(out, columns=["work_id", reviewer_a, reviewer_b, "resolved", "current"])
+
+
+def open_conflicts(decisions: pd.DataFrame, *, stage: str = "title_abstract") -> pd.DataFrame:
+    """Records on which the first two reviewers to decide them at ``stage`` disagree, and
+    nobody else has decided since: what a third reviewer (or the pair, by consensus, under a
+    name of its own) resolves, as :func:`compute_conflicts` counts a resolution.
+
+    Columns: ``work_id`` and ``decisions`` (``reviewer: decision`` of the two, in log order).
+    """
+    rows = decisions[decisions["stage"] == stage]
+    current = {r: _per_reviewer(decisions, stage, r) for r in dict.fromkeys(rows["reviewer"])}
+    out = []
+    for wid, group in rows.groupby("work_id", sort=False):
+        first = [r for r in dict.fromkeys(group["reviewer"]) if wid in current[r].index][:2]
+        if len(first) < 2 or current[first[0]][wid] == current[first[1]][wid]:
+            continue
+        if group["reviewer"].iloc[-1] not in first:  # someone else has settled it
+            continue
+        out.append(
+            {"work_id": wid, "decisions": "; ".join(f"{r}: {current[r][wid]}" for r in first)}
+        )
+    return pd.DataFrame(out, columns=["work_id", "decisions"])

@@ -1,294 +1,88 @@
-"""Human title/abstract screening: a session (logic) and an ipywidgets panel (display).
+"""The screening panel: ipywidgets on a :class:`~slr.screen.session.ScreeningSession`.
 
-:class:`ScreeningSession` holds one reviewer's screening of a review: which work to show next
-(ranked by the protocol's model on the decisions so far; before there is anything to learn from,
-by how many of the protocol's topic terms a work carries), and every click as a new row in the
-review's hash-chained screening log (``corpus/<review>/screening/decisions.csv``) with reviewer,
-time, protocol version, model and the rank at display. Undo is a new row, never an edit. In
-blind mode a reviewer neither sees nor learns from anyone else's decisions.
+One work at a time (title, venue, year, abstract and keywords with the protocol's topic terms
+marked), Include / Exclude / Unsure / Undo / Stop buttons, the exclusion reason (no default;
+reset for every work) and a progress line. Keyboard shortcuts while the pointer is on the
+panel: ``i`` include, ``e`` exclude, ``u`` unsure, ``z`` undo, ``1``–``9`` pick a reason.
 
-:func:`build_panel` wires buttons to the session's methods; the notebook
-``notebooks/02_screening.py`` shows it in JupyterLab.
+The reviewer's name never lives in a notebook: it comes from ``$SLR_REVIEWER`` or the name box.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from pathlib import Path
+import os
+from collections.abc import Callable
 
 import ipywidgets as w
-import numpy as np
-import pandas as pd
-from scipy.stats import rankdata
+from ipyevents import Event
 
-from slr.clock import now_utc
 from slr.errors import SlrError
 from slr.escape import as_html
-from slr.layout import ReviewPaths
-from slr.protocol import Protocol, TopicRule
-from slr.screen.model import Ranker
-from slr.screen.stop import StopCheck, check_stopping
-from slr.tables.decisions import active_rows, latest_decisions
-from slr.tables.log import LogReader, append_log
-from slr.tables.schema import field_texts
-from slr.text import compile_terms
+from slr.layout import ENV_REVIEWER
+from slr.protocol import Protocol
+from slr.screen.session import ScreeningSession, Shown, highlight, screening_candidates
 
-STAGE = "title_abstract"
+KEYS = {"i": "include", "e": "exclude", "u": "unsure", "z": "undo"}
+NO_REASON = "— reason to exclude —"
 
 
-def _text(work: pd.Series) -> str:
-    """What the ranking model and the term highlighting read: title, abstract, keywords."""
-    return " ".join(field_texts(work, ("title", "abstract", "keywords")).values())
+def screening_panel(
+    protocol: Protocol, run: dict, *, blind: bool = True, resolve: bool = False, **kw
+):
+    """The panel for whoever types their name (or ``$SLR_REVIEWER``): a name box, then the
+    screening of ``run``'s works that the automation stage did not exclude (``run``:
+    :func:`slr.read_run`; :class:`ScreeningSession` arguments in ``kw``)."""
+    kw.setdefault("candidates", screening_candidates(run["status"]))
+    works = run["works"]
+    name = w.Text(
+        value=os.environ.get(ENV_REVIEWER, ""),
+        placeholder="your name",
+        description="Reviewer",
+        layout=w.Layout(width="320px"),
+    )
+    start = w.Button(description="Resolve conflicts" if resolve else "Start screening")
+    message = w.HTML()
+    body = w.VBox([])
+    box = w.VBox([w.HBox([name, start]), message, body])
 
-
-@dataclass
-class Shown:
-    work_id: str
-    rank: int
-    title: str
-    abstract: str
-    keywords: list[str]
-    venue: str
-    year: str
-    terms: list[str]  # protocol terms found in the text
-
-
-class ScreeningSession:
-    """One reviewer screening the candidates of a review.
-
-    Parameters
-    ----------
-    protocol : the review protocol (criteria, topic terms, screening settings)
-    works : the works table of a run (duplicates are skipped)
-    reviewer : who is screening (every row carries it)
-    log_path : the screening log (default: ``corpus/<review>/screening/decisions.csv``)
-    blind : see and learn only from this reviewer's own decisions
-    candidates : work_ids to screen (default: every canonical work)
-    """
-
-    def __init__(
-        self,
-        protocol: Protocol,
-        works: pd.DataFrame,
-        *,
-        reviewer: str,
-        log_path: Path | None = None,
-        blind: bool = True,
-        candidates: list[str] | None = None,
-    ):
-        if not reviewer or not reviewer.strip():
-            raise SlrError("a reviewer name is needed: every decision row carries it")
-        self.protocol = protocol
-        self.reviewer = reviewer.strip()
-        self.blind = blind
-        self.log_path = Path(log_path) if log_path else ReviewPaths.of(protocol).screening_log
-        self._log = LogReader(self.log_path)
-        canonical = works[works["duplicate_of"].isna()]
-        if candidates is not None:
-            unknown = sorted(set(candidates) - set(canonical["work_id"]))
-            if unknown:
-                raise SlrError(f"unknown work_id {unknown[0]!r} among the candidates")
-            canonical = canonical[canonical["work_id"].isin(set(candidates))]
-        self.works = canonical.reset_index(drop=True)
-        self.index = {w: i for i, w in enumerate(self.works["work_id"])}
-        self.model = protocol.screening.model
-        self.ranker = Ranker(
-            model=self.model, seed=protocol.seed, cache=ReviewPaths.of(protocol).embedding_cache
-        )
-        texts = [_text(w) for _, w in self.works.iterrows()]
-        self.views = self.ranker.features(texts) if len(texts) > 2 else None
-        self.terms = compile_terms(_topic_terms(protocol))
-        self.prior = np.array(
-            [sum(bool(t.search(x)) for t in self.terms) for x in texts], dtype=float
-        )
-
-    # ---------------------------------------------------------------- state
-    def log(self) -> pd.DataFrame:
-        """The screening log as it is now (everyone's rows; only new rows are read)."""
-        return self._log.read()
-
-    def visible_decisions(self) -> pd.DataFrame:
-        """The decisions this reviewer may see: their own in blind mode, everyone's otherwise."""
-        log = self.log()
-        log = log[log["stage"] == STAGE]
-        if self.blind:
-            log = log[log["reviewer"] == self.reviewer]
-        return latest_decisions(log)
-
-    def ranking(self) -> list[str]:
-        """Unscreened candidates, most likely relevant first."""
-        current = self.visible_decisions()
-        decided = set(current["work_id"])
-        pool = np.array(
-            [i for i, w in enumerate(self.works["work_id"]) if w not in decided], dtype=int
-        )
-        if not len(pool):
-            return []
-        scores = self._scores(current)
-        order = pool[np.lexsort((pool, -scores[pool]))]
-        return [self.works["work_id"].iloc[i] for i in order]
-
-    def _scores(self, current: pd.DataFrame) -> np.ndarray:
-        prior = rankdata(self.prior) / len(self.prior)
-        labelled = current[current["decision"].isin(["include", "exclude"])]
-        labelled = labelled[labelled["work_id"].isin(self.index)]
-        y = (labelled["decision"] == "include").astype(int).to_numpy()
-        if self.views is None or len(set(y.tolist())) < 2:
-            return prior
-        rows = np.array([self.index[w] for w in labelled["work_id"]])
-        self.ranker.fit(self.views, rows, y)
-        model = rankdata(self.ranker.score(self.views)) / len(self.prior)
-        w = 10 / (10 + len(y))  # the keyword prior fades as decisions accumulate
-        return (1 - w) * model + w * prior
-
-    def next_work(self) -> Shown | None:
-        ranking = self.ranking()
-        if not ranking:
-            return None
-        work = self.works.iloc[self.index[ranking[0]]]
-        text = _text(work)
-        return Shown(
-            work_id=work["work_id"],
-            rank=1,
-            title=str(work["title"]) if pd.notna(work["title"]) else "(no title)",
-            abstract=str(work["abstract"]) if pd.notna(work["abstract"]) else "",
-            keywords=list(work["keywords"]),
-            venue=str(work["venue"]) if pd.notna(work["venue"]) else "",
-            year="" if pd.isna(work["publication_year"]) else str(int(work["publication_year"])),
-            terms=sorted({m.group(0).lower() for t in self.terms if (m := t.search(text))}),
-        )
-
-    # ---------------------------------------------------------------- actions
-    def decide(
-        self,
-        work_id: str,
-        decision: str,
-        *,
-        criterion_id: str | None = None,
-        note: str | None = None,
-        rank: int | None = None,
-    ) -> pd.DataFrame:
-        """Append this reviewer's decision on ``work_id`` to the log; return the row."""
-        if work_id not in self.index:
-            raise SlrError(f"unknown work_id {work_id!r}: not a candidate of this screening")
-        if decision not in ("include", "exclude", "unsure"):
-            raise SlrError(
-                f"decision {decision!r} is not valid; valid options: include, exclude, unsure"
+    def begin(_=None) -> None:
+        try:
+            session = ScreeningSession(
+                protocol, works, reviewer=name.value, blind=blind, resolve=resolve, **kw
             )
-        if decision == "exclude":
-            if not criterion_id:
-                raise SlrError(
-                    "an exclusion needs a criterion; valid options: "
-                    + ", ".join(c.id for c in self.protocol.criteria)
-                )
-            self.protocol.criterion(criterion_id)  # raises naming the valid options
-        if rank is None:
-            ranking = self.ranking()
-            rank = ranking.index(work_id) + 1 if work_id in ranking else None
-        reason = self.protocol.criterion(criterion_id).label if criterion_id else None
-        return self._append(work_id, decision, criterion_id, reason, note, rank)
+        except SlrError as e:
+            message.value = f"<b>{as_html(str(e))}</b>"
+            return
+        name.disabled = start.disabled = True
+        message.value = ""
+        box.session, box.panel = session, build_panel(session)
+        body.children = (box.panel,)
 
-    def undo(self) -> pd.DataFrame | None:
-        """Withdraw this reviewer's last decision still in force (a new ``undo`` row)."""
-        log = self.log()
-        mine = log[(log["reviewer"] == self.reviewer) & (log["stage"] == STAGE)].reset_index(
-            drop=True
-        )
-        active = active_rows(mine)
-        if not active:
-            return None
-        last = mine.iloc[active[-1]]
-        return self._append(last["work_id"], "undo", None, f"undoes {last['decision']}", None, None)
-
-    def stopping(self) -> StopCheck:
-        """The stopping rule on this reviewer's screening so far (in log order)."""
-        s = self.protocol.screening
-        mine = self.visible_decisions()  # the current decisions, in log order
-        mine = mine[
-            mine["decision"].isin(["include", "exclude"]) & mine["work_id"].isin(self.index)
-        ]
-        labels = (mine["decision"] == "include").astype(int).to_numpy()
-        if not len(labels):
-            raise SlrError("nothing screened yet: the stopping rule needs screened records")
-        return check_stopping(
-            labels, len(self.works), recall_target=s.recall_target, confidence=s.confidence
-        )
-
-    def stop(self) -> pd.DataFrame:
-        """Record the stop: every unscreened candidate gets a ``stopped`` row with the evidence.
-
-        Refuses while the stopping rule does not say it is safe.
-        """
-        check = self.stopping()
-        if not check.safe_to_stop:
-            raise SlrError(f"not safe to stop yet: {check.describe()}")
-        rows = [
-            {
-                "work_id": w,
-                "stage": STAGE,
-                "decision": "stopped",
-                "reason": f"stopping rule: {check.describe()}",
-            }
-            for w in self.ranking()
-        ]
-        return self._rows(rows)
-
-    def _append(self, work_id, decision, criterion_id, reason, note, rank) -> pd.DataFrame:
-        row = {
-            "work_id": work_id,
-            "stage": STAGE,
-            "decision": decision,
-            "criterion_id": criterion_id,
-            "reason": reason,
-            "note": note or None,
-            "rank": rank,
-        }
-        return self._rows([row])
-
-    def _rows(self, rows: list[dict]) -> pd.DataFrame:
-        df = pd.DataFrame(rows)
-        df["reviewer"] = self.reviewer
-        df["decided_at"] = now_utc()
-        df["protocol_version"] = self.protocol.version
-        df["model"] = self.model
-        return append_log(self.log_path, df)
-
-
-def _topic_terms(protocol: Protocol) -> list[str]:
-    terms: list[str] = []
-    for c in protocol.criteria:
-        if isinstance(c.rule, TopicRule):
-            for block in c.rule.all_of.values():
-                terms += list(block)
-    return list(dict.fromkeys(terms))
-
-
-def highlight(text: str, terms: list[str]) -> str:
-    """HTML of ``text`` with the found terms marked."""
-    out = as_html(text)
-    for term in sorted(set(terms), key=len, reverse=True):
-        out = re.sub(rf"(?i)(?<![\w>])({re.escape(as_html(term))})", r"<mark>\1</mark>", out)
-    return out
-
-
-# ---------------------------------------------------------------------- the panel
+    start.on_click(begin)
+    box.name, box.start, box.message = name, start, message  # for tests
+    if name.value.strip():
+        begin()
+    return box
 
 
 def build_panel(session: ScreeningSession):
     """The ipywidgets screening panel for ``session`` (buttons call the session's methods)."""
-    card = w.HTML()
+    card = w.HTML(layout=w.Layout(width="100%"))
     status = w.HTML()
-    note = w.Text(placeholder="note (optional)", layout=w.Layout(width="60%"))
-    exclusion = [c for c in session.protocol.criteria if c.kind == "exclusion" or c.stage == STAGE]
+    progress = w.HTML()
+    note = w.Text(placeholder="note (optional)", layout=w.Layout(width="100%"))
     criterion = w.Dropdown(
-        options=[(f"{c.id}: {c.label}", c.id) for c in exclusion], description="reason"
-    )
+        options=[(NO_REASON, "")]
+        + [(f"{i}. {label}" if i <= 9 else label, cid) for i, (label, cid) in
+           enumerate(session.reasons(), start=1)],
+        value="",
+        layout=w.Layout(width="100%"),
+    )  # fmt: skip
     buttons = {
-        "include": w.Button(description="Include", button_style="success"),
-        "exclude": w.Button(description="Exclude", button_style="danger"),
-        "unsure": w.Button(description="Unsure", button_style="warning"),
-        "undo": w.Button(description="Undo", icon="undo"),
+        "include": w.Button(description="Include (i)", button_style="success"),
+        "exclude": w.Button(description="Exclude (e)", button_style="danger"),
+        "unsure": w.Button(description="Unsure (u)", button_style="warning"),
+        "undo": w.Button(description="Undo (z)", icon="undo"),
         "stop": w.Button(
             description="Stop (rule)", tooltip="record the stop when the rule allows it"
         ),
@@ -297,73 +91,88 @@ def build_panel(session: ScreeningSession):
 
     def refresh(message: str = "") -> None:
         shown = state["shown"] = session.next_work()
+        criterion.value = ""
+        note.value = ""
+        card.value = _card(shown)
+        status.value = f"<p>{as_html(message)}</p>" if message else ""
+        progress.value = (
+            f"<p>{as_html(session.reviewer)}: {as_html(session.progress().describe())}</p>"
+        )
+
+    def act(decision: str) -> None:
+        shown = state["shown"]
         if shown is None:
-            card.value = "<b>Every candidate has been screened.</b>"
-        else:
-            kw = ", ".join(shown.keywords)
-            card.value = (
-                f"<h3>{highlight(shown.title, shown.terms)}</h3>"
-                f"<p><i>{as_html(shown.venue)} {shown.year}</i> · work {shown.work_id} · rank {shown.rank}</p>"
-                f"<p>{highlight(shown.abstract, shown.terms) or '<i>no abstract</i>'}</p>"
-                f"<p><b>Keywords:</b> {highlight(kw, shown.terms)}</p>"
+            return
+        if decision == "exclude" and not criterion.value:
+            status.value = (
+                "<p><b>Choose the reason to exclude first</b> (the criterion the work fails; "
+                "keys 1–9).</p>"
             )
-        decided = len(session.visible_decisions())
+            return
         try:
-            stop = session.stopping().describe()
-        except SlrError:
-            stop = "stopping rule: nothing screened yet"
-        status.value = f"<p>{as_html(message)}</p><p>{decided} decided by {as_html(session.reviewer)}; {as_html(stop)}</p>"
+            session.decide(
+                shown.work_id,
+                decision,
+                criterion_id=criterion.value if decision == "exclude" else None,
+                note=note.value,
+                rank=shown.rank,
+            )
+        except SlrError as e:
+            status.value = f"<p><b>{as_html(str(e))}</b></p>"
+            return
+        refresh(f"{decision}: {shown.title[:80]} ({shown.work_id})")
 
-    def act(decision: str):
-        def handler(_button) -> None:
-            shown = state["shown"]
-            if shown is None:
-                return
-            try:
-                session.decide(
-                    shown.work_id,
-                    decision,
-                    criterion_id=criterion.value if decision == "exclude" else None,
-                    note=note.value,
-                    rank=shown.rank,
-                )
-                note.value = ""
-                refresh(f"{decision}: {shown.work_id}")
-            except SlrError as e:
-                refresh(str(e))
-
-        return handler
-
-    for d in ("include", "exclude", "unsure"):
-        buttons[d].on_click(act(d))
-    buttons["undo"].on_click(
-        lambda _b: refresh("undone" if session.undo() is not None else "nothing to undo")
-    )
+    def undo() -> None:
+        refresh("undone" if session.undo() is not None else "nothing to undo")
 
     def on_stop(_b) -> None:
         try:
             n = len(session.stop())
             refresh(f"stopped: {n} unscreened records recorded as excluded by the stopping rule")
         except SlrError as e:
-            refresh(str(e))
+            status.value = f"<p><b>{as_html(str(e))}</b></p>"
 
+    actions: dict[str, Callable[[], None]] = {
+        d: (lambda d=d: act(d)) for d in ("include", "exclude", "unsure")
+    }
+    actions["undo"] = undo
+    for key, button in buttons.items():
+        if key in actions:
+            button.on_click(lambda _b, key=key: actions[key]())
     buttons["stop"].on_click(on_stop)
+
+    def on_key(event: dict) -> None:
+        key = str(event.get("key", "")).lower()
+        if key in KEYS:
+            actions[KEYS[key]]()
+        elif key.isdigit() and 1 <= int(key) < len(criterion.options):
+            criterion.value = criterion.options[int(key)][1]
+
     refresh()
-    controls = w.HBox(
-        [
-            buttons["include"],
-            buttons["exclude"],
-            criterion,
-            buttons["unsure"],
-            buttons["undo"],
-            buttons["stop"],
-        ]
-    )
-    panel = w.VBox([card, note, controls, status])
-    panel.buttons, panel.criterion, panel.note, panel.card = (
-        buttons,
-        criterion,
-        note,
-        card,
-    )  # for tests
+    controls = w.HBox([buttons[k] for k in ("include", "exclude", "unsure", "undo", "stop")])
+    panel = w.VBox([progress, card, criterion, note, controls, status])
+    panel.listener = _keys(panel, on_key)
+    panel.buttons, panel.criterion, panel.note, panel.card = buttons, criterion, note, card
+    panel.status, panel.progress, panel.on_key = status, progress, on_key  # for tests
     return panel
+
+
+def _card(shown: Shown | None) -> str:
+    if shown is None:
+        return "<b>Every candidate has been screened.</b>"
+    kw = ", ".join(shown.keywords)
+    conflict = f"<p><b>Conflict:</b> {as_html(shown.conflict)}</p>" if shown.conflict else ""
+    return (
+        f"<h3>{highlight(shown.title, shown.terms)}</h3>"
+        f"<p><i>{as_html(shown.venue)} {shown.year}</i> · work {shown.work_id} · rank "
+        f"{shown.rank}</p>{conflict}"
+        f"<p style='max-width:60em'>{highlight(shown.abstract, shown.terms) or '<i>no abstract</i>'}</p>"
+        f"<p><b>Keywords:</b> {highlight(kw, shown.terms)}</p>"
+    )
+
+
+def _keys(widget, handler):
+    """Keyboard events on ``widget`` to ``handler`` (ipyevents)."""
+    event = Event(source=widget, watched_events=["keydown"], prevent_default_action=True)
+    event.on_dom_event(handler)
+    return event

@@ -347,7 +347,8 @@ def write_run_tables(tables: dict[str, pd.DataFrame], run: RunPaths) -> dict[str
 
 def read_run(run_dir: str | Path, *, complete: bool = False) -> dict[str, Any]:
     """The tables (:data:`RUN_TABLES`, each checked against its contract; an optional table the
-    run did not write is ``None``), ``meta`` (run.json) and ``manifest`` of a run folder.
+    run did not write is ``None``), ``meta`` (run.json), ``manifest`` and ``dir`` (the folder)
+    of a run folder.
 
     ``complete``: refuse a run that did not finish (its manifest is written last), as what
     reuses or compares a run must; the report notebooks read the run they are part of.
@@ -370,6 +371,7 @@ def read_run(run_dir: str | Path, *, complete: bool = False) -> dict[str, Any]:
             )
         out[t.name] = read_table(path, t.contract) if path.is_file() else None
     out["manifest"] = read_json(run.manifest) if run.manifest.is_file() else None
+    out["dir"] = run.dir
     return out
 
 
