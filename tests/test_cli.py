@@ -21,6 +21,23 @@ def test_help_lists_the_verbs(capsys):
         assert verb in out
 
 
+def test_import_help_names_the_prisma_groups(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    assert "databases, registers, websites, organisations, citations, other" in " ".join(
+        capsys.readouterr().out.split()
+    )
+
+
+def test_status_says_why_a_per_query_source_counts_more_records(capsys):
+    """The default review's hand search: 355 records, found by 373 query hits, which PRISMA
+    counts as identified (the committed file only: no ../shared needed)."""
+    protocol = Path(__file__).parent.parent / "protocols" / "rural-community-business.yaml"
+    assert main(["status", str(protocol)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("hand-search"))
+    assert "355" in line and "373 query hits, each an identified record in PRISMA" in line
+
+
 def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "slr"
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)

@@ -77,6 +77,35 @@ def test_diff_lists_what_an_added_source_changed(mini_review, tmp_path, capsys):
     assert d["claims_changed"] == []  # the mini review's claims keep their verdicts
     assert main(["diff", str(b), str(b)]) == 0
     assert "identical" in capsys.readouterr().out
+    # the run before the latest against the latest, as people read it: titles, boxes
+    assert main(["diff", "--previous", str(mini_review.protocol)]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].endswith(f"→ {more.resolve()}")
+    assert f"  + {min(new)} “Koperasi wanita dan dana bergulir di desa”" in text
+    assert "PRISMA boxes changed:" in text and "identified: 12 → 13" in text
+
+
+def test_diff_cuts_long_lists_and_names_missing_counts():
+    from slr.report.diff import describe_diff
+
+    d = {
+        "claims_changed": [{"claim_id": "SC2", "a": "supported", "b": "mixed"}],
+        "works_added": [f"W{i:02d}" for i in range(25)],
+        "works_removed": [],
+        "decisions_changed": [],
+        "codes_added": [],
+        "codes_removed": [],
+        "counts": {"awaiting_assessment": {"a": None, "b": 5}},
+        "rows": {},
+        "outputs_changed": None,
+        "titles": {"W00": "A title"},
+    }
+    text = describe_diff(d, "r1", "r2")
+    assert "  SC2: supported → mixed" in text
+    assert "  + W00 “A title”" in text and "  + W19" in text and "  + W20" not in text
+    assert "  … and 5 more" in text
+    assert "  awaiting_assessment: (none) → 5" in text and "None" not in text
+    assert "  + W24" in describe_diff(d, "r1", "r2", shown=100)
 
 
 def test_a_failing_notebook_is_saved_and_named(tmp_path):

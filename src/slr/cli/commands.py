@@ -253,14 +253,25 @@ def cmd_agree(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     import json
 
-    from slr.report.diff import describe_diff, diff_runs
+    from slr.protocol import load_protocol
+    from slr.report.diff import SHOWN, describe_diff, diff_runs
     from slr.tables.io import read_run
+    from slr.tables.review import previous_and_latest
 
-    d = diff_runs(read_run(args.run_a, complete=True), read_run(args.run_b, complete=True))
+    if args.previous is not None:
+        if args.run_a or args.run_b:
+            raise SlrError("give two run folders or --previous PROTOCOL, not both")
+        run_a, run_b = previous_and_latest(load_protocol(args.previous))
+    elif args.run_a is None or args.run_b is None:
+        raise SlrError("give two run folders (older, newer) or --previous PROTOCOL")
+    else:
+        run_a, run_b = args.run_a, args.run_b
+    d = diff_runs(read_run(run_a, complete=True), read_run(run_b, complete=True))
     if args.json:
         _out(json.dumps(d, indent=2, default=list))
     else:
-        _out(describe_diff(d, str(args.run_a), str(args.run_b)))
+        shown = 10**9 if args.all else SHOWN
+        _out(describe_diff(d, str(run_a), str(run_b), shown=shown))
     return 0
 
 

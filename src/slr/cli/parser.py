@@ -18,6 +18,7 @@ from slr.cli.commands import (
     cmd_status,
     cmd_verify,
 )
+from slr.protocol import PRISMA_GROUPS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("file", type=Path)
     i.add_argument("--id", help="source id (default: import-<file name>)")
     i.add_argument("--format", default="auto", help="file format (default: detect)")
-    i.add_argument("--prisma-group", default="other", help="PRISMA group (default: other)")
+    i.add_argument(
+        "--prisma-group",
+        default="other",
+        choices=PRISMA_GROUPS,
+        help="where PRISMA 2020 counts the records: %(choices)s (default: %(default)s)",
+    )
     i.set_defaults(func=cmd_import)
 
     m = sub.add_parser("simulate", help="simulate prioritised screening on a labelled dataset")
@@ -125,8 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser(
         "diff", help="what changed between two runs: works, decisions, tags, counts, files"
     )
-    d.add_argument("run_a", type=Path)
-    d.add_argument("run_b", type=Path)
+    d.add_argument("run_a", type=Path, nargs="?", help="the older run folder")
+    d.add_argument("run_b", type=Path, nargs="?", help="the newer run folder")
+    d.add_argument(
+        "--previous",
+        type=Path,
+        metavar="PROTOCOL",
+        help="compare the review's run before the latest with the latest (instead of two folders)",
+    )
+    d.add_argument("--all", action="store_true", help="list every item (default: 20 per list)")
     d.add_argument("--json", action="store_true", help="one JSON object")
     d.set_defaults(func=cmd_diff)
 

@@ -287,13 +287,17 @@ def compute_corpus_status(protocol: Protocol) -> pd.DataFrame:
             rows.append({"source": spec.id, "kind": spec.kind, "records": n, "state": state})
         else:
             present = spec.path is not None and spec.path.is_file()
-            n = len(read_source(spec.path, spec.format).records) if present else 0
+            src = read_source(spec.path, spec.format) if present else None
+            state = "present" if present else "missing"
+            if src is not None and spec.per_query:  # PRISMA counts every query hit
+                hits = len(expand_per_query(normalise_source(src, source_id=spec.id)))
+                state += f"; {hits} query hits, each an identified record in PRISMA (per_query)"
             rows.append(
                 {
                     "source": spec.id,
                     "kind": spec.kind,
-                    "records": n,
-                    "state": "present" if present else "missing",
+                    "records": len(src.records) if src is not None else 0,
+                    "state": state,
                 }
             )
     return pd.DataFrame(rows)

@@ -23,7 +23,8 @@ def diff_runs(a: Run, b: Run) -> dict[str, Any]:
     in ``a`` → in ``b``, with criteria), ``codes_added``/``codes_removed`` ((work, theme) tags in
     force), ``counts`` (PRISMA boxes that differ: a, b), ``rows`` (run tables whose number
     of rows differs: a, b; None for a table a run did not write) and ``outputs_changed`` (files
-    whose SHA-256 differs, or that only one run has, from the manifests).
+    whose SHA-256 differs, or that only one run has, from the manifests); ``titles``: the
+    title of every work either run has (the newer run's where both do).
     """
     wa, wb = set(a["works"]["work_id"]), set(b["works"]["work_id"])
     da, db = _in_force(a["decisions"]), _in_force(b["decisions"])
@@ -49,6 +50,16 @@ def diff_runs(a: Run, b: Run) -> dict[str, Any]:
         "counts": counts,
         "rows": _rows_changed(a, b),
         "outputs_changed": _outputs_changed(a.get("manifest"), b.get("manifest")),
+        "titles": _titles(a["works"], b["works"]),
+    }
+
+
+def _titles(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, str]:
+    both = pd.concat([a[["work_id", "title"]], b[["work_id", "title"]]])
+    both = both.drop_duplicates("work_id", keep="last")
+    return {
+        w: ("" if pd.isna(t) else str(t))
+        for w, t in zip(both["work_id"], both["title"], strict=True)
     }
 
 
@@ -93,40 +104,67 @@ def _outputs_changed(ma: dict | None, mb: dict | None) -> list[str] | None:
     return sorted(p for p in set(ha) | set(hb) if ha.get(p) != hb.get(p))
 
 
-def describe_diff(d: dict[str, Any], name_a: str, name_b: str) -> str:
-    """The diff as plain text for the terminal."""
+SHOWN = 20  # items listed per change; the rest counted ("… and N more")
+
+
+def describe_diff(d: dict[str, Any], name_a: str, name_b: str, *, shown: int = SHOWN) -> str:
+    """The diff as plain text for the terminal: each list cut at ``shown`` items with how many
+    more there are, works with their titles."""
     lines = [f"{name_a} → {name_b}"]
-    if not any(d[k] for k in d):
+    if not any(v for k, v in d.items() if k != "titles"):
         return lines[0] + ": identical (works, decisions, tags, counts and output files)"
+    titles = d.get("titles", {})
+
+    def work(w: str) -> str:
+        title = titles.get(w, "")
+        return f"{w} {_short(title)}" if title else w
+
+    def listed(items: list, line) -> None:
+        lines.extend(line(x) for x in items[:shown])
+        if len(items) > shown:
+            lines.append(f"  … and {len(items) - shown} more")
+
     if d["claims_changed"]:
         lines.append(f"claim verdicts changed: {len(d['claims_changed'])}")
-        for c in d["claims_changed"]:
-            lines.append(f"  {c['claim_id']}: {c['a'] or '(none)'} → {c['b'] or '(none)'}")
-    lines.append(f"works added: {len(d['works_added'])}, removed: {len(d['works_removed'])}")
-    for w in d["works_added"][:20]:
-        lines.append(f"  + {w}")
-    for w in d["works_removed"][:20]:
-        lines.append(f"  - {w}")
-    lines.append(f"decisions changed: {len(d['decisions_changed'])}")
-    for r in d["decisions_changed"][:40]:
-        lines.append(f"  {r['work_id']} [{r['stage']}]: {_dec(r, 'a')} → {_dec(r, 'b')}")
-    lines.append(f"tags added: {len(d['codes_added'])}, removed: {len(d['codes_removed'])}")
-    for w, t in d["codes_added"][:20]:
-        lines.append(f"  + {w} {t}")
-    for w, t in d["codes_removed"][:20]:
-        lines.append(f"  - {w} {t}")
+        listed(
+            d["claims_changed"],
+            lambda c: f"  {c['claim_id']}: {c['a'] or '(none)'} → {c['b'] or '(none)'}",
+        )
     if d["counts"]:
-        lines.append("PRISMA counts:")
-        for k, v in d["counts"].items():
-            lines.append(f"  {k}: {v['a']} → {v['b']}")
+        lines.append("PRISMA boxes changed:")
+        listed(
+            list(d["counts"].items()), lambda kv: f"  {kv[0]}: {_n(kv[1]['a'])} → {_n(kv[1]['b'])}"
+        )
+    lines.append(f"works added: {len(d['works_added'])}, removed: {len(d['works_removed'])}")
+    listed(d["works_added"], lambda w: f"  + {work(w)}")
+    listed(d["works_removed"], lambda w: f"  - {work(w)}")
+    lines.append(f"decisions changed: {len(d['decisions_changed'])}")
+    listed(
+        d["decisions_changed"],
+        lambda r: f"  {work(r['work_id'])} [{r['stage']}]: {_dec(r, 'a')} → {_dec(r, 'b')}",
+    )
+    lines.append(f"tags added: {len(d['codes_added'])}, removed: {len(d['codes_removed'])}")
+    listed(d["codes_added"], lambda wt: f"  + {wt[1]} on {work(wt[0])}")
+    listed(d["codes_removed"], lambda wt: f"  - {wt[1]} on {work(wt[0])}")
     if d["rows"]:
         lines.append("rows per table:")
-        for k, v in d["rows"].items():
-            lines.append(f"  {k}: {v['a']} → {v['b']}")
+        listed(
+            list(d["rows"].items()), lambda kv: f"  {kv[0]}: {_n(kv[1]['a'])} → {_n(kv[1]['b'])}"
+        )
     if d["outputs_changed"] is not None:
         lines.append(f"output files that differ: {len(d['outputs_changed'])}")
-        lines.extend(f"  {p}" for p in d["outputs_changed"])
+        listed(d["outputs_changed"], lambda p: f"  {p}")
     return "\n".join(lines)
+
+
+def _short(title: str, width: int = 70) -> str:
+    title = " ".join(title.split())
+    return f"“{title if len(title) <= width else title[: width - 1] + '…'}”"
+
+
+def _n(value) -> str:
+    """A count, or "(none)" for a box or table a run does not have."""
+    return "(none)" if value is None else str(value)
 
 
 def _dec(r: dict, side: str) -> str:
