@@ -230,6 +230,17 @@ def combine_notebooks(parts: list[Path], output: Path, *, title: str) -> Path:
     return output
 
 
+def notebook_parameters(source: Path) -> set[str]:
+    """The names a jupytext notebook's ``parameters`` cell assigns."""
+    cells = jupytext.read(source).cells
+    return {
+        m.group(1)
+        for cell in cells
+        if "parameters" in cell.metadata.get("tags", [])
+        for m in re.finditer(r"^(\w+)\s*=", cell.source, re.M)
+    }
+
+
 def write_report(protocol: Protocol, run: RunPaths) -> Path:
     """Execute the numbered notebooks in order into ``notebooks/``, then combine them into one
     report (``report.ipynb`` → ``report.html``, with a table of contents, no code)."""
@@ -248,7 +259,8 @@ def write_report(protocol: Protocol, run: RunPaths) -> Path:
         for name in NOTEBOOKS:
             source = notebook(name)
             out = run.executed(source)
-            execute_notebook(source, out, params, cwd=run.dir, kernel=kernel)
+            declared = {k: v for k, v in params.items() if k in notebook_parameters(source)}
+            execute_notebook(source, out, declared, cwd=run.dir, kernel=kernel)
             executed.append(out)
     combined = combine_notebooks(executed, run.combined, title=report_title(protocol))
     return render_html(combined, run.report)
