@@ -127,13 +127,16 @@ def open_notebook(browser, lab, name: str):
     base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(TIMEOUT)
-    page.goto(f"{base}/lab/tree/notebooks/{name}?token={token}")
+    # a workspace of its own (reset): only this notebook open, none left from another test
+    page.goto(
+        f"{base}/lab/workspaces/{name.split('.')[0]}/tree/notebooks/{name}?token={token}&reset"
+    )
     # a .py notebook opens as a notebook (jupytext's viewer), on the slr kernel
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
     page.locator(".jp-StatusBar-Widget").get_by_text("slr | Idle").wait_for()
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    page.get_by_placeholder("your name").wait_for()
+    page.locator("input[placeholder='your name']:visible").wait_for()
     return page
 
 
