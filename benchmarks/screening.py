@@ -1,4 +1,5 @@
-"""Screening side by side: slr's default model vs ASReview LAB 3's default (ELAS u4) vs random.
+"""Screening side by side: slr's ranking variants vs ASReview LAB 3's default (ELAS u4) vs
+random, with a leave-one-dataset-out choice of variant.
 
 On every dataset in ../shared/data/screening/ and every seed, both tools get the same prior
 records (one relevant, one irrelevant, drawn with the seed by ``slr.screen.simulate.
@@ -15,6 +16,24 @@ Cohen_2006_Antihistamines) are kept, for both tools alike: a text model can only
 The stopping rule (recall target 95 %, confidence 95 %) is evaluated on slr's orders: where it
 first says stop, the recall reached and the share of records not screened.
 
+Variants (``VARIANTS``): slr's default (``elas-u4``, ASReview's model re-implemented, retrained
+on slr's schedule), the same retrained after every record, the earlier default (``slr``: words +
+LSA), ``minilm`` (words + MiniLM embeddings) and ``semantic`` (MiniLM embeddings + SVM, ELAS
+h3's shape). Embeddings are cached by text hash in a cache of the benchmark's own, empty at the
+start: the first embedding run on a dataset pays for them (cold), later ones read them (warm);
+CPU is reported both ways.
+
+A variant is judged only on datasets it was not chosen on: for each dataset in turn, the variant
+with the best mean WSS@95 gain over ASReview on the *other* datasets is chosen and its gain on
+the held-out one recorded; the mean held-out gain gets a 95 % bootstrap interval (datasets
+resampled, then seeds within each). A variant would be promoted to the default only if that
+interval lies above zero. Per variant, the paired gain over ASReview (same priors) gets the same
+interval.
+
+Datasets: every labelled CSV in ../shared/data/screening/, and this review's own screening
+validation sample (76 works read by people, abstracts from ../shared/data/rural-corpus; written
+to a temporary file, never committed) when the rural corpus is there.
+
 Usage: ``python benchmarks/screening.py --asreview PATH/TO/asreview [--seeds 1 2 3 4 5]``
 (``make bench-screening`` creates .venv-asreview and passes it).
 """
@@ -23,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sqlite3
@@ -42,6 +62,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "screening"
 SLR = Path(sys.executable).parent / "slr"
 METRICS = ("wss95", "recall_at_10", "loss")
+DEFAULT = "elas-u4"
+# benchmark name → (model, retrain schedule) of `slr simulate`
+VARIANTS = {
+    "elas-u4": ("elas-u4", "auto"),
+    "elas-u4 every": ("elas-u4", "1"),
+    "slr": ("slr", "auto"),
+    "minilm": ("minilm", "auto"),
+    "semantic": ("semantic", "auto"),
+}
+EMBEDDING_MODELS = ("minilm", "semantic")
+BOOTSTRAP = 2000
 
 
 def _child_cpu(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
@@ -53,10 +84,12 @@ def _child_cpu(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedPr
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc
 
 
-def run_slr(path: Path, seed: int, priors: list[int], tmp: Path) -> dict:
-    curve = tmp / "curve.csv"
+def run_slr(
+    path: Path, seed: int, priors: list[int], tmp: Path, model: str = DEFAULT, retrain: str = "auto"
+) -> dict:
+    curve = tmp / f"curve-{model}-{retrain}.csv"
     cmd = [str(SLR), "-q", "simulate", str(path), "--seed", str(seed), "--json", "--curve", str(curve),
-           "--prior-idx", *map(str, priors)]  # fmt: skip
+           "--model", model, "--retrain", retrain, "--prior-idx", *map(str, priors)]  # fmt: skip
     cpu, proc = _child_cpu(cmd, tmp)
     out = json.loads(proc.stdout)
     order = pd.read_csv(curve)["row"].tolist()
@@ -127,44 +160,160 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found (the benchmark reads ../shared/data)")
         return 0
+    os.environ["SLR_CACHE"] = tempfile.mkdtemp(prefix="slr-bench-cache-")  # cold at start
     rows, stops = [], []
-    for path in sorted(args.data.glob("*.csv")):
-        data = read_labelled_dataset(path)
-        for seed in args.seeds:
-            priors = choose_priors(data.labels, seed)
-            with tempfile.TemporaryDirectory() as t:
-                tmp = Path(t)
-                runs = {
-                    "slr": run_slr(path, seed, priors, tmp),
-                    "asreview": run_asreview(args.asreview, path, seed, priors, tmp),
-                    "random": run_random(data.labels, seed, priors),
-                }
-            for tool, run in runs.items():
-                m = _metrics(data.labels, priors, run["order"])
-                if tool == "slr" and abs(m["wss95"] - run["reported"]["wss95"]) > 1e-5:
-                    raise RuntimeError(
-                        f"{path.stem} seed {seed}: slr reported {run['reported']} but its order gives {m}"
-                    )
-                rows.append(
-                    {"dataset": path.stem, "seed": seed, "tool": tool, **m, "cpu": run["cpu"]}
-                )
-            stop = _stop(data.labels, priors, runs["slr"]["order"])
-            stops.append({"dataset": path.stem, "seed": seed, "stopped": stop is not None,
-                          "recall": stop[0] if stop else np.nan, "saved": stop[1] if stop else 0.0})  # fmt: skip
-            print(f"  {path.stem} seed {seed}: " + ", ".join(
-                f"{r['tool']} wss95 {r['wss95']:.3f} cpu {r['cpu']:.1f}s" for r in rows[-3:]), file=sys.stderr, flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory() as extra:
+        paths = sorted(args.data.glob("*.csv"))
+        sample = _review_sample(Path(extra))
+        if sample is not None:
+            paths.append(sample)
+        for path in paths:
+            _one_dataset(path, args, rows, stops)
     df = pd.DataFrame(rows)
     if args.out:
         df.to_csv(args.out, index=False)
-    _print_table(df, args.seeds)
+    _print_table(df[df["tool"].isin([DEFAULT, "asreview", "random"])], args.seeds)
+    _print_variants(df)
+    _print_lodo(df)
     _print_stops(pd.DataFrame(stops))
     return 0
 
 
+def _one_dataset(path: Path, args, rows: list, stops: list) -> None:
+    data = read_labelled_dataset(path)
+    embedded = False
+    for seed in args.seeds:
+        priors = choose_priors(data.labels, seed)
+        with tempfile.TemporaryDirectory() as t:
+            tmp = Path(t)
+            runs = {}
+            for name, (model, retrain) in VARIANTS.items():
+                runs[name] = run_slr(path, seed, priors, tmp, model, retrain)
+                runs[name]["cold"] = model in EMBEDDING_MODELS and not embedded
+                embedded = embedded or model in EMBEDDING_MODELS
+            runs["asreview"] = run_asreview(args.asreview, path, seed, priors, tmp)
+            runs["random"] = run_random(data.labels, seed, priors)
+        for tool, run in runs.items():
+            m = _metrics(data.labels, priors, run["order"])
+            if "reported" in run and abs(m["wss95"] - run["reported"]["wss95"]) > 1e-5:
+                raise RuntimeError(
+                    f"{path.stem} seed {seed}: {tool} reported {run['reported']} but its order gives {m}"
+                )
+            rows.append({"dataset": path.stem, "seed": seed, "tool": tool, **m,
+                         "cpu": run["cpu"], "cold": run.get("cold", False)})  # fmt: skip
+        stop = _stop(data.labels, priors, runs[DEFAULT]["order"])
+        stops.append({"dataset": path.stem, "seed": seed, "stopped": stop is not None,
+                      "recall": stop[0] if stop else np.nan, "saved": stop[1] if stop else 0.0})  # fmt: skip
+        print(f"  {path.stem} seed {seed}: " + ", ".join(
+            f"{r['tool']} {r['wss95']:.3f}" for r in rows[-len(runs):]), file=sys.stderr, flush=True)  # fmt: skip
+
+
+def _review_sample(folder: Path) -> Path | None:
+    """This review's screening validation sample as a labelled CSV (title, abstract, label)
+    in ``folder``, or None when the rural corpus's abstracts are not there."""
+    from slr.ingest.corpus import collect_sources, read_sources
+    from slr.layout import ReviewPaths
+    from slr.protocol import load_protocol
+
+    protocol = load_protocol(ROOT / "protocols" / "rural-community-business.yaml")
+    paths = ReviewPaths.of(protocol)
+    sample = pd.read_csv(paths.resolve(protocol.screening.validation), dtype=str)
+    try:
+        works, _ = read_sources(protocol, collect_sources(protocol, ()))
+    except Exception as e:  # noqa: BLE001 - the benchmark goes on without this dataset
+        print(f"  (this review's sample left out: {e})", file=sys.stderr)
+        return None
+    works = works.drop_duplicates("work_id").set_index("work_id")
+    texts = works.loc[sample["work_id"]]
+    if texts["abstract"].isna().all():
+        return None
+    out = pd.DataFrame({
+        "title": texts["title"].fillna("").to_numpy(),
+        "abstract": texts["abstract"].fillna("").to_numpy(),
+        "label_included": (sample["decision"] == "include").astype(int).to_numpy(),
+    })  # fmt: skip
+    path = folder / "rural-community-business-sample.csv"
+    out.to_csv(path, index=False)
+    return path
+
+
+def _gains(df: pd.DataFrame) -> pd.DataFrame:
+    """WSS@95 gain over ASReview per (dataset, seed, variant), same priors."""
+    wide = df.pivot_table(index=["dataset", "seed"], columns="tool", values="wss95")
+    return wide[list(VARIANTS)].sub(wide["asreview"], axis=0)
+
+
+def _boot(per_seed: pd.Series, rng: np.random.Generator) -> tuple[float, float, float]:
+    """Mean over datasets of the mean over seeds, with a 95 % interval: datasets resampled,
+    then seeds within each (``per_seed``: indexed by dataset, seed)."""
+    groups = [g.to_numpy() for _, g in per_seed.groupby(level="dataset")]
+    est = float(np.mean([g.mean() for g in groups]))
+    boots = np.empty(BOOTSTRAP)
+    for b in range(BOOTSTRAP):
+        pick = rng.integers(len(groups), size=len(groups))
+        boots[b] = np.mean([rng.choice(groups[i], size=len(groups[i])).mean() for i in pick])
+    low, high = np.percentile(boots, [2.5, 97.5])
+    return est, float(low), float(high)
+
+
+def _print_variants(df: pd.DataFrame) -> None:
+    gains = _gains(df)
+    rng = np.random.default_rng(0)
+    print("\nEvery variant vs ASReview LAB 3 (WSS@95 points, paired by priors; 95 % bootstrap "
+          "interval over datasets, then seeds):")  # fmt: skip
+    cpu = df.groupby(["tool", "cold"])["cpu"].mean()
+    head = f"{'variant':<16}{'gain':>7}{'95% interval':>18}{'ahead on':>10}{'CPU s':>8}{'cold':>7}"
+    print(head)
+    print("-" * len(head))
+    for name in VARIANTS:
+        est, low, high = _boot(gains[name], rng)
+        ahead = int((gains[name].groupby(level="dataset").mean() > 0).sum())
+        n = gains[name].index.get_level_values("dataset").nunique()
+        warm = cpu.get((name, False), np.nan)
+        cold = cpu.get((name, True), np.nan)
+        print(f"{name:<16}{100 * est:>+7.1f}  [{100 * low:>+6.1f}, {100 * high:>+6.1f}]"
+              f"{f'{ahead}/{n}':>10}{warm:>8.1f}{'' if cold != cold else f'{cold:.1f}':>7}")  # fmt: skip
+    print(
+        "CPU: mean child-process seconds per simulation; 'cold' for the embedding variants' "
+        "first run on a dataset (embeddings computed), the rest read the cache (warm)."
+    )
+
+
+def _print_lodo(df: pd.DataFrame) -> None:
+    gains = _gains(df)
+    per_dataset = gains.groupby(level="dataset").mean()
+    datasets = list(per_dataset.index)
+    rng = np.random.default_rng(1)
+    print("\nLeave one dataset out: the variant with the best mean gain on the other datasets, "
+          "scored on the held-out one (WSS@95 points vs ASReview):")  # fmt: skip
+    held = []
+    for d in datasets:
+        others = per_dataset.drop(index=d).mean()
+        chosen = others.idxmax()
+        held.append(gains.loc[d, chosen].rename(lambda s, d=d: (d, s)))
+        print(f"  {d[:44]:<46}chosen {chosen:<14}(gain on the others {100 * others.max():+.1f}) "
+              f"held out {100 * per_dataset.loc[d, chosen]:+.1f}")  # fmt: skip
+    series = pd.concat(held)
+    series.index = pd.MultiIndex.from_tuples(series.index, names=["dataset", "seed"])
+    est, low, high = _boot(series, rng)
+    d_est, d_low, d_high = _boot(gains[DEFAULT], rng)
+    print(f"Mean held-out gain of the chosen variant: {100 * est:+.1f} [{100 * low:+.1f}, "
+          f"{100 * high:+.1f}]; of the default ({DEFAULT}): {100 * d_est:+.1f} "
+          f"[{100 * d_low:+.1f}, {100 * d_high:+.1f}].")  # fmt: skip
+    verdict = (
+        "its interval lies above zero: a candidate for the default"
+        if low > 0
+        else f"its interval does not lie above zero: the default stays {DEFAULT}"
+    )
+    print(f"Promotion rule: a variant replaces the default only if its held-out gain's interval "
+          f"lies above zero; {verdict}.")  # fmt: skip
+
+
 def _print_table(df: pd.DataFrame, seeds: list[int]) -> None:
+    df = df.replace({"tool": {DEFAULT: "slr"}})
     mean = df.groupby(["dataset", "tool"])[[*METRICS, "cpu"]].mean().unstack("tool")
     print(
-        f"\nScreening simulation, mean over seeds {seeds}: slr default vs ASReview LAB 3 default (ELAS u4) vs random"
+        f"\nScreening simulation, mean over seeds {seeds}: slr default ({DEFAULT}) vs ASReview LAB 3 default (ELAS u4) vs random"
     )
     head = (
         f"{'dataset':<46}{'WSS@95 slr':>11}{'asr':>7}{'rand':>7}{'Δ':>7} |{'rec@10 slr':>11}{'asr':>7}"

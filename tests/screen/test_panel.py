@@ -25,7 +25,7 @@ def test_decisions_are_appended_with_reviewer_model_rank_and_version(protocol):
     assert (r["reviewer"], r["decision"], r["model"], r["rank"], r["note"]) == (
         "ana",
         "include",
-        "slr",
+        "elas-u4",
         1,
         "clear case",
     )

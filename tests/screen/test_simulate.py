@@ -109,7 +109,7 @@ def _toy() -> LabelledDataset:
     return LabelledDataset("toy", texts, np.array([1] * 8 + [0] * 80), [str(i) for i in range(88)])
 
 
-@pytest.mark.parametrize("model", ["slr", "elas-u4", "logistic", "nb"])
+@pytest.mark.parametrize("model", ["elas-u4", "slr", "logistic", "nb", "minilm", "semantic"])
 def test_simulation_finds_relevant_records_first_and_is_deterministic(model):
     a = simulate(_toy(), seed=3, model=model)
     b = simulate(_toy(), seed=3, model=model)

@@ -18,7 +18,7 @@ from slr.cli.commands import (
     cmd_status,
     cmd_verify,
 )
-from slr.protocol import PRISMA_GROUPS
+from slr.protocol import DEFAULT_SCREENING_MODEL, PRISMA_GROUPS, SCREENING_MODELS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument(
         "--seed", type=int, default=0, help="draws the prior records and seeds the model"
     )
-    m.add_argument("--model", default="slr", help="slr (default), elas-u4, logistic, nb, minilm")
+    m.add_argument(
+        "--model",
+        default=DEFAULT_SCREENING_MODEL,
+        choices=SCREENING_MODELS,
+        help="the ranking model: %(choices)s (default: %(default)s; see slr.screen.model)",
+    )
     m.add_argument("--prior-idx", type=int, nargs="+", help="row numbers (0 = first) of the priors")
     m.add_argument("--n-prior-included", type=int, default=1)
     m.add_argument("--n-prior-excluded", type=int, default=1)

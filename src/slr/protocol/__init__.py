@@ -4,6 +4,7 @@ frozen objects by :func:`load_protocol`."""
 from slr.protocol.codebook import CUE_RULES, Coding, Group, Language, Terms, Theme, all_terms
 from slr.protocol.load import load_protocol, parse_protocol
 from slr.protocol.model import (
+    DEFAULT_SCREENING_MODEL,
     FILE_FORMATS,
     PRISMA_GROUPS,
     SCREENING_MODELS,
@@ -33,6 +34,7 @@ __all__ = [
     "CUE_RULES",
     "FILE_FORMATS",
     "PRISMA_GROUPS",
+    "DEFAULT_SCREENING_MODEL",
     "SCREENING_MODELS",
     "SOURCE_FORMATS",
     "STAGES",

@@ -203,13 +203,14 @@ class Criterion(Frozen):
         return "inclusion" if self.id.startswith("IC") else "exclusion"
 
 
-SCREENING_MODELS = ("slr", "elas-u4", "logistic", "nb", "minilm")
+SCREENING_MODELS = ("elas-u4", "slr", "logistic", "nb", "minilm", "semantic")
+DEFAULT_SCREENING_MODEL = "elas-u4"  # slr.screen.model says why
 
 
 class Screening(Frozen):
     reviewer: str = "slr-rules"
     automate: tuple[str, ...] | None = None
-    model: Literal[SCREENING_MODELS] = "slr"  # type: ignore[valid-type]
+    model: Literal[SCREENING_MODELS] = DEFAULT_SCREENING_MODEL  # type: ignore[valid-type]
     recall_target: Annotated[float, Field(gt=0, lt=1)] = 0.95
     confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
     # people's screening of a stratified random sample (CSV, relative to the project): what
