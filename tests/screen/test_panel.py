@@ -1,6 +1,8 @@
 """Human screening: a reviewer's session (ranking, decisions, undo, blind mode, the stopping
 rule) and the panel's buttons."""
 
+from importlib.metadata import version
+
 import pandas as pd
 import pytest
 from helpers import make_works, screening_works
@@ -25,7 +27,7 @@ def test_decisions_are_appended_with_reviewer_model_rank_and_version(protocol):
     assert (r["reviewer"], r["decision"], r["model"], r["rank"], r["note"]) == (
         "ana",
         "include",
-        "elas-u4",
+        f"elas-u4 (slr {version('slr')})",
         1,
         "clear case",
     )

@@ -4,7 +4,8 @@
 (ranked by the protocol's model on the decisions so far; before there is anything to learn from,
 by how many of the protocol's topic terms a work carries), and every click as a new row in the
 review's hash-chained screening log (``corpus/<review>/screening/decisions.csv``) with reviewer,
-time, protocol version, model and the work's rank among all candidates when it was shown. Undo
+time, protocol version, model (with the slr version that implements it) and the work's rank
+among all candidates when it was shown. Undo
 is a new row, never an edit. In blind mode a reviewer neither sees nor learns from anyone
 else's decisions. In ``resolve`` mode the candidates are the open conflicts of two reviewers
 (:func:`slr.screen.agree.open_conflicts`), shown with both decisions.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +126,8 @@ class ScreeningSession:
         self.works = canonical.reset_index(drop=True)
         self.index = {w: i for i, w in enumerate(self.works["work_id"])}
         self.model = protocol.screening.model
+        # what each row logs: the model and the slr that implements it
+        self.model_version = f"{self.model} (slr {version('slr')})"
         self.ranker = Ranker(
             model=self.model, seed=protocol.seed, cache=ReviewPaths.of(protocol).embedding_cache
         )
@@ -319,7 +323,7 @@ class ScreeningSession:
         df["reviewer"] = self.reviewer
         df["decided_at"] = now_utc()
         df["protocol_version"] = self.protocol.version
-        df["model"] = self.model
+        df["model"] = self.model_version
         return append_log(self.log_path, df)
 
 

@@ -62,7 +62,9 @@ DECISIONS = Contract(
         Column("decided_at", "str", True, doc="ISO 8601, UTC"),
         Column("protocol_version", "str", True),
         Column("note", "str", doc="the reviewer's note"),
-        Column("model", "str", doc="the ranking model when the work was shown"),
+        Column(
+            "model", "str", doc="the ranking model when the work was shown, with the slr version"
+        ),
         Column("rank", "int", doc="the work's rank when it was shown (1 = first)"),
         Column("row_hash", "str", doc="SHA-256 chained to the previous row (screening logs)"),
     ),
