@@ -11,8 +11,6 @@ The coder's name never lives in a notebook: it comes from ``$SLR_CODER`` (or
 
 from __future__ import annotations
 
-import os
-
 import ipywidgets as w
 
 from slr.coding.review import CodingSession
@@ -20,6 +18,7 @@ from slr.errors import SlrError
 from slr.escape import as_html
 from slr.layout import ENV_CODER, ENV_REVIEWER
 from slr.protocol import Protocol
+from slr.widgets import named_panel
 
 NO_THEME = "— theme the tagger missed —"
 
@@ -27,37 +26,17 @@ NO_THEME = "— theme the tagger missed —"
 def coding_panel(protocol: Protocol, run: dict, **kw):
     """The panel for whoever types their name: the tags of ``run``'s included works
     (``run``: :func:`slr.read_run`; :class:`CodingSession` arguments in ``kw``)."""
-    name = w.Text(
-        value=os.environ.get(ENV_CODER) or os.environ.get(ENV_REVIEWER, ""),
-        placeholder="your name",
-        description="Coder",
-        layout=w.Layout(width="320px"),
-    )
-    start = w.Button(description="Start coding")
-    message = w.HTML()
-    body = w.VBox([])
-    box = w.VBox([w.HBox([name, start]), message, body])
     status = run["status"]
     included = status.loc[status["status"] == "included", "work_id"].tolist()
-
-    def begin(_=None) -> None:
-        try:
-            session = CodingSession(
-                protocol, run["codes"], name.value, works=run["works"], included=included, **kw
-            )
-        except SlrError as e:
-            message.value = f"<b>{as_html(str(e))}</b>"
-            return
-        name.disabled = start.disabled = True
-        message.value = ""
-        box.panel = build_coding_panel(session)
-        body.children = (box.panel,)
-
-    start.on_click(begin)
-    box.name, box.start, box.message = name, start, message  # for tests
-    if name.value.strip():
-        begin()
-    return box
+    return named_panel(
+        "Coder",
+        "Start coding",
+        (ENV_CODER, ENV_REVIEWER),
+        lambda name: CodingSession(
+            protocol, run["codes"], name, works=run["works"], included=included, **kw
+        ),
+        build_coding_panel,
+    )
 
 
 def build_coding_panel(session: CodingSession):

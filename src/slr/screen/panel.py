@@ -10,7 +10,6 @@ The reviewer's name never lives in a notebook: it comes from ``$SLR_REVIEWER`` o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import ipywidgets as w
@@ -21,6 +20,7 @@ from slr.escape import as_html
 from slr.layout import ENV_REVIEWER
 from slr.protocol import Protocol
 from slr.screen.session import ScreeningSession, Shown, highlight, screening_candidates
+from slr.widgets import named_panel
 
 KEYS = {"i": "include", "e": "exclude", "u": "unsure", "z": "undo"}
 NO_REASON = "— reason to exclude —"
@@ -33,36 +33,15 @@ def screening_panel(
     screening of ``run``'s works that the automation stage did not exclude (``run``:
     :func:`slr.read_run`; :class:`ScreeningSession` arguments in ``kw``)."""
     kw.setdefault("candidates", screening_candidates(run["status"]))
-    works = run["works"]
-    name = w.Text(
-        value=os.environ.get(ENV_REVIEWER, ""),
-        placeholder="your name",
-        description="Reviewer",
-        layout=w.Layout(width="320px"),
+    return named_panel(
+        "Reviewer",
+        "Resolve conflicts" if resolve else "Start screening",
+        (ENV_REVIEWER,),
+        lambda name: ScreeningSession(
+            protocol, run["works"], reviewer=name, blind=blind, resolve=resolve, **kw
+        ),
+        build_panel,
     )
-    start = w.Button(description="Resolve conflicts" if resolve else "Start screening")
-    message = w.HTML()
-    body = w.VBox([])
-    box = w.VBox([w.HBox([name, start]), message, body])
-
-    def begin(_=None) -> None:
-        try:
-            session = ScreeningSession(
-                protocol, works, reviewer=name.value, blind=blind, resolve=resolve, **kw
-            )
-        except SlrError as e:
-            message.value = f"<b>{as_html(str(e))}</b>"
-            return
-        name.disabled = start.disabled = True
-        message.value = ""
-        box.session, box.panel = session, build_panel(session)
-        body.children = (box.panel,)
-
-    start.on_click(begin)
-    box.name, box.start, box.message = name, start, message  # for tests
-    if name.value.strip():
-        begin()
-    return box
 
 
 def build_panel(session: ScreeningSession):
