@@ -239,3 +239,15 @@ def test_verify_cli(protocol, capsys):
     )
     assert main(["verify", str(protocol.path)]) == 1
     assert "row 1 (work R1): the hash does not match" in capsys.readouterr().err
+
+
+def test_a_decision_changed_after_everything_is_screened_gets_a_rank(protocol):
+    works = screening_works()
+    s = ScreeningSession(protocol, works, reviewer="ana")
+    for w in works["work_id"]:
+        s.decide(w, "include" if w.startswith("R") else "exclude",
+                 criterion_id=None if w.startswith("R") else "IC3")  # fmt: skip
+    again = ScreeningSession(protocol, works, reviewer="ana")  # a new session, nothing left
+    assert again.ranking() == []
+    row = again.decide("X1", "include", note="changed my mind")
+    assert 1 <= int(row["rank"].iloc[0]) <= len(works)

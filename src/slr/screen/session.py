@@ -5,9 +5,8 @@
 by how many of the protocol's topic terms a work carries), and every click as a new row in the
 review's hash-chained screening log (``corpus/<review>/screening/decisions.csv``) with reviewer,
 time, protocol version, model (with the slr version that implements it) and the work's rank
-among all candidates when it was shown. Undo
-is a new row, never an edit. In blind mode a reviewer neither sees nor learns from anyone
-else's decisions. In ``resolve`` mode the candidates are the open conflicts of two reviewers
+among all candidates when it was shown. Undo is a new row, never an edit. In blind mode a
+reviewer neither sees nor learns from anyone else's decisions. In ``resolve`` mode the candidates are the open conflicts of two reviewers
 (:func:`slr.screen.agree.open_conflicts`), shown with both decisions.
 
 :mod:`slr.screen.panel` puts ipywidgets on a session; the notebook ``notebooks/02_screening.py``
@@ -133,6 +132,7 @@ class ScreeningSession:
         )
         texts = [_text(w) for _, w in self.works.iterrows()]
         self.views = self.ranker.features(texts) if len(texts) > 2 else None
+        self._last_scores: np.ndarray | None = None  # of the latest ranking (rank_of)
         self.terms = compile_terms(_topic_terms(protocol))
         self.prior = np.array(
             [sum(bool(t.search(x)) for t in self.terms) for x in texts], dtype=float
@@ -158,18 +158,19 @@ class ScreeningSession:
         pool = np.array(
             [i for i, w in enumerate(self.works["work_id"]) if w not in decided], dtype=int
         )
+        scores = self._last_scores = self._scores(current)  # every candidate's, for rank_of
         if not len(pool):
             return []
-        scores = self._last_scores = self._scores(current)
         order = pool[np.lexsort((pool, -scores[pool]))]
         return [self.works["work_id"].iloc[i] for i in order]
 
     def rank_of(self, work_id: str) -> int:
         """``work_id``'s rank among all candidates, screened or not, by the scores of the
         latest ranking (1 = most likely relevant): what the model thought of it when shown."""
-        if not hasattr(self, "_last_scores"):
+        if self._last_scores is None:
             self.ranking()
         scores = self._last_scores
+        assert scores is not None  # set by ranking()
         everyone = np.arange(len(scores))
         order = everyone[np.lexsort((everyone, -scores))]
         return int(np.flatnonzero(order == self.index[work_id])[0]) + 1
