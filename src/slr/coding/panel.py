@@ -111,7 +111,7 @@ def build_coding_panel(session: CodingSession):
 
     def on_next(_b) -> None:
         current = state["work"]
-        done = session._reviewed()
+        done = session.reviewed_works()
         queue = [w_ for w_ in session.queue() if w_ not in done]
         later = [w_ for w_ in queue if w_ != current]
         show(later[0] if later else None)

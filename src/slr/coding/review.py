@@ -130,9 +130,9 @@ class CodingSession:
 
     def reviewed(self, work_id: str) -> bool:
         """Whether this coder has given a verdict on every tag of ``work_id``."""
-        return work_id in self._reviewed()
+        return work_id in self.reviewed_works()
 
-    def _reviewed(self) -> set[str]:
+    def reviewed_works(self) -> set[str]:
         """The works on whose every tag (the tagger's and those people added) this coder has
         given a verdict."""
         codes = self.codes
@@ -145,13 +145,13 @@ class CodingSession:
 
     def queue(self) -> list[str]:
         """The included works with tags, those this coder has not reviewed first."""
-        tagged, reviewed = set(self.codes["work_id"]), self._reviewed()
+        tagged, reviewed = set(self.codes["work_id"]), self.reviewed_works()
         works = [w for w in self.included if w in tagged]
         return sorted(works, key=lambda w: w in reviewed)
 
     def counts(self) -> tuple[int, int]:
         """(works reviewed by this coder, works with tags to review)."""
-        works, reviewed = self.queue(), self._reviewed()
+        works, reviewed = self.queue(), self.reviewed_works()
         return sum(w in reviewed for w in works), len(works)
 
     def work(self, work_id: str) -> dict:
