@@ -5,7 +5,6 @@ before the latest one."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from slr.errors import SlrError
 from slr.layout import ReviewPaths, RunPaths, locate
@@ -22,12 +21,8 @@ def open_review(protocol_path: str | Path, run_dir: str | Path = "") -> tuple[Pr
     wherever JupyterLab starts their kernel. ``run_dir`` empty: the protocol's latest run.
     """
     protocol = load_protocol(locate(protocol_path, "protocol file", Path.is_file))
-    if not str(run_dir):
-        latest = ReviewPaths.of(protocol).latest
-        run: Any = read_run(locate(latest, "latest run", _is_run))
-    else:
-        run = read_run(locate(run_dir, "run folder", _is_run))
-    return protocol, run
+    run_dir = run_dir if str(run_dir) else ReviewPaths.of(protocol).latest
+    return protocol, read_run(locate(run_dir, "run folder", _is_run))
 
 
 def _is_run(path: Path) -> bool:
