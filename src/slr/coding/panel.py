@@ -110,16 +110,13 @@ def build_coding_panel(session: CodingSession):
         verdict(add_theme.value, "add", add_evidence.value)
 
     def on_next(_b) -> None:
-        current = state["work"]
-        done = session.reviewed_works()
-        queue = [w_ for w_ in session.queue() if w_ not in done]
-        later = [w_ for w_ in queue if w_ != current]
+        later = [w_ for w_ in session.unreviewed() if w_ != state["work"]]
         show(later[0] if later else None)
 
     add.on_click(on_add)
     next_.on_click(on_next)
-    queue = session.queue()
-    show(queue[0] if queue and not session.reviewed(queue[0]) else None)
+    first = session.unreviewed()
+    show(first[0] if first else None)
     panel = w.VBox(
         [header, card, rows, w.HBox([add_theme, add]), add_evidence, note, next_, status]
     )

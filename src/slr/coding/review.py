@@ -143,16 +143,25 @@ class CodingSession:
         done = {w: set(t) for w, t in judged.groupby("work_id")["theme_id"]}
         return {w for w, themes in have.items() if themes <= done.get(w, set())}
 
+    def _tagged(self) -> list[str]:
+        """The included works with tags, in the order given."""
+        tagged = set(self.codes["work_id"])
+        return [w for w in self.included if w in tagged]
+
     def queue(self) -> list[str]:
         """The included works with tags, those this coder has not reviewed first."""
-        tagged, reviewed = set(self.codes["work_id"]), self.reviewed_works()
-        works = [w for w in self.included if w in tagged]
-        return sorted(works, key=lambda w: w in reviewed)
+        reviewed = self.reviewed_works()
+        return sorted(self._tagged(), key=lambda w: w in reviewed)
+
+    def unreviewed(self) -> list[str]:
+        """The included works with tags this coder has not reviewed yet, in order."""
+        reviewed = self.reviewed_works()
+        return [w for w in self._tagged() if w not in reviewed]
 
     def counts(self) -> tuple[int, int]:
         """(works reviewed by this coder, works with tags to review)."""
-        works, reviewed = self.queue(), self.reviewed_works()
-        return sum(w in reviewed for w in works), len(works)
+        works = self._tagged()
+        return len(works) - len(self.unreviewed()), len(works)
 
     def work(self, work_id: str) -> dict:
         """What the panel shows of ``work_id``: title, abstract, venue, year (empty when the
