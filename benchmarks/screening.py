@@ -56,23 +56,42 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 from slr.screen.simulate import choose_priors, compute_metrics, read_labelled_dataset
-from slr.screen.stop import first_stop
+from slr.screen.stop import first_point_process_stop, first_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "screening"
 SLR = Path(sys.executable).parent / "slr"
 METRICS = ("wss95", "recall_at_10", "loss")
 DEFAULT = "elas-u4"
-# benchmark name → (model, retrain schedule) of `slr simulate`
+# benchmark name → (model, retrain schedule, whether the review's question is a pseudo-relevant
+# record) of `slr simulate`
 VARIANTS = {
-    "elas-u4": ("elas-u4", "auto"),
-    "elas-u4 every": ("elas-u4", "1"),
-    "slr": ("slr", "auto"),
-    "minilm": ("minilm", "auto"),
-    "semantic": ("semantic", "auto"),
+    "elas-u4": ("elas-u4", "auto", False),
+    "elas-u4 every": ("elas-u4", "1", False),
+    "elas-u4 query": ("elas-u4", "auto", True),
+    "slr": ("slr", "auto", False),
+    "minilm": ("minilm", "auto", False),
+    "semantic": ("semantic", "auto", False),
 }
+# each dataset's review question: the published review's title (a bibliographic fact, written
+# down before any run with it); this review's own comes from its protocol (question_text)
+QUESTIONS = {
+    "Cohen_2006_ADHD": "Drug class review: pharmacologic treatments for attention deficit "
+    "hyperactivity disorder (ADHD)",
+    "Cohen_2006_Antihistamines": "Drug class review: newer antihistamines",
+    "Dalgaard2022_ECEC_child_ratio_qualitative_TA": "Adult/child ratio and group size in early "
+    "childhood education or care to promote the development of children aged 0-5 years",
+    "Filges2015_FFT_AIscreenR_tutorial_TA": "Functional Family Therapy (FFT) for young people in "
+    "treatment for non-opioid drug use",
+    "Kitchenham_2010": "Systematic literature reviews in software engineering: a tertiary study",
+    "Nagtegaal_2019": "Nudging healthcare professionals towards evidence-based medicine: a "
+    "systematic scoping review",
+}
+STOP_RULES = ("hypergeometric", "point process")
+RECALL_TARGET = CONFIDENCE = 0.95
 EMBEDDING_MODELS = ("minilm", "semantic")
 # variants whose settings were chosen on the shared sets: leaving one of those sets out does not
 # hold out what they were tuned on, so their figures here are optimistic and never promote them
@@ -93,11 +112,19 @@ def _child_cpu(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedPr
 
 
 def run_slr(
-    path: Path, seed: int, priors: list[int], tmp: Path, model: str = DEFAULT, retrain: str = "auto"
+    path: Path,
+    seed: int,
+    priors: list[int],
+    tmp: Path,
+    model: str = DEFAULT,
+    retrain: str = "auto",
+    query: str | None = None,
 ) -> dict:
-    curve = tmp / f"curve-{model}-{retrain}.csv"
+    curve = tmp / f"curve-{model}-{retrain}-{query is not None}.csv"
     cmd = [str(SLR), "-q", "simulate", str(path), "--seed", str(seed), "--json", "--curve", str(curve),
            "--model", model, "--retrain", retrain, "--prior-idx", *map(str, priors)]  # fmt: skip
+    if query:
+        cmd += ["--query", query]
     cpu, proc = _child_cpu(cmd, tmp)
     out = json.loads(proc.stdout)
     order = pd.read_csv(curve)["row"].tolist()
@@ -139,17 +166,22 @@ def _metrics(labels: np.ndarray, priors: list[int], order: list[int]) -> dict:
     return compute_metrics(labels[order], n_records=n, n_relevant=r)
 
 
-def _stop(labels: np.ndarray, priors: list[int], order: list[int]) -> tuple[float, float] | None:
-    """(recall at the stop, share of records not screened) for the stopping rule."""
+def _stops(labels: np.ndarray, priors: list[int], order: list[int]) -> dict[str, tuple | None]:
+    """Per stopping rule: (recall at the stop, share of records not screened), or None when
+    it never says stop. Both rules are checked every 5 records."""
     seen = np.concatenate([labels[priors], labels[order]])
     rest = len(labels) - len(seen)
     full = np.concatenate(
         [seen, np.zeros(rest, int)]
     )  # everything after the last relevant is irrelevant
-    at = first_stop(full, len(labels), recall_target=0.95, confidence=0.95, every=5)
-    if at is None:
-        return None
-    return full[:at].sum() / labels.sum(), 1 - at / len(labels)
+    kw = {"recall_target": RECALL_TARGET, "confidence": CONFIDENCE, "every": 5}
+    out = {}
+    for rule, at in (
+        ("hypergeometric", first_stop(full, len(labels), **kw)),
+        ("point process", first_point_process_stop(full, len(labels), **kw)),
+    ):
+        out[rule] = None if at is None else (full[:at].sum() / labels.sum(), 1 - at / len(labels))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         saved = pd.read_csv(args.tables)
         _print_variants(saved)
         _print_lodo(saved)
+        if _stops_path(args.tables).exists():
+            _print_stops(pd.read_csv(_stops_path(args.tables)))
         return 0
     found = shutil.which(args.asreview or "")
     if found is None:
@@ -176,24 +210,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     os.environ["SLR_CACHE"] = tempfile.mkdtemp(prefix="slr-bench-cache-")  # cold at start
     rows, stops = [], []
+    questions = dict(QUESTIONS)
     with tempfile.TemporaryDirectory() as extra:
         paths = sorted(args.data.glob("*.csv"))
         sample = _review_sample(Path(extra))
         if sample is not None:
-            paths.append(sample)
+            paths.append(sample[0])
+            questions[sample[0].stem] = sample[1]
         for path in paths:
-            _one_dataset(path, args, rows, stops)
-    df = pd.DataFrame(rows)
+            _one_dataset(path, questions.get(path.stem), args, rows, stops)
+    df, stops = pd.DataFrame(rows), pd.DataFrame(stops)
     if args.out:
         df.to_csv(args.out, index=False)
+        stops.to_csv(_stops_path(args.out), index=False)
     _print_table(df[df["tool"].isin([DEFAULT, "asreview", "random"])], args.seeds)
     _print_variants(df)
     _print_lodo(df)
-    _print_stops(pd.DataFrame(stops))
+    _print_stops(stops)
     return 0
 
 
-def _one_dataset(path: Path, args, rows: list, stops: list) -> None:
+def _stops_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}-stops.csv")
+
+
+def _one_dataset(path: Path, question: str | None, args, rows: list, stops: list) -> None:
     data = read_labelled_dataset(path)
     embedded = False
     for seed in args.seeds:
@@ -201,8 +242,11 @@ def _one_dataset(path: Path, args, rows: list, stops: list) -> None:
         with tempfile.TemporaryDirectory() as t:
             tmp = Path(t)
             runs = {}
-            for name, (model, retrain) in VARIANTS.items():
-                runs[name] = run_slr(path, seed, priors, tmp, model, retrain)
+            for name, (model, retrain, with_query) in VARIANTS.items():
+                if with_query and not question:
+                    continue  # no question written down for this dataset
+                query = question if with_query else None
+                runs[name] = run_slr(path, seed, priors, tmp, model, retrain, query)
                 runs[name]["cold"] = model in EMBEDDING_MODELS and not embedded
                 embedded = embedded or model in EMBEDDING_MODELS
             runs["asreview"] = run_asreview(args.asreview, path, seed, priors, tmp)
@@ -215,16 +259,19 @@ def _one_dataset(path: Path, args, rows: list, stops: list) -> None:
                 )
             rows.append({"dataset": path.stem, "seed": seed, "tool": tool, **m,
                          "cpu": run["cpu"], "cold": run.get("cold", False)})  # fmt: skip
-        stop = _stop(data.labels, priors, runs[DEFAULT]["order"])
-        stops.append({"dataset": path.stem, "seed": seed, "stopped": stop is not None,
-                      "recall": stop[0] if stop else np.nan, "saved": stop[1] if stop else 0.0})  # fmt: skip
+        for tool in runs.keys() - {"random"}:  # every ranked order, both rules
+            for rule, stop in _stops(data.labels, priors, runs[tool]["order"]).items():
+                stops.append({"dataset": path.stem, "seed": seed, "tool": tool, "rule": rule,
+                              "stopped": stop is not None, "recall": stop[0] if stop else np.nan,
+                              "saved": stop[1] if stop else 0.0})  # fmt: skip
         print(f"  {path.stem} seed {seed}: " + ", ".join(
             f"{r['tool']} {r['wss95']:.3f}" for r in rows[-len(runs):]), file=sys.stderr, flush=True)  # fmt: skip
 
 
-def _review_sample(folder: Path) -> Path | None:
+def _review_sample(folder: Path) -> tuple[Path, str] | None:
     """This review's screening validation sample as a labelled CSV (title, abstract, label)
-    in ``folder``, or None when the rural corpus's abstracts are not there."""
+    in ``folder``, with the review's question from its protocol; None when the rural corpus's
+    abstracts are not there."""
     from slr.ingest.corpus import collect_sources, read_sources
     from slr.layout import ReviewPaths
     from slr.protocol import load_protocol
@@ -248,13 +295,14 @@ def _review_sample(folder: Path) -> Path | None:
     })  # fmt: skip
     path = folder / "rural-community-business-sample.csv"
     out.to_csv(path, index=False)
-    return path
+    return path, protocol.question_text()
 
 
 def _gains(df: pd.DataFrame) -> pd.DataFrame:
     """WSS@95 gain over ASReview per (dataset, seed, variant), same priors."""
     wide = df.pivot_table(index=["dataset", "seed"], columns="tool", values="wss95")
-    return wide[list(VARIANTS)].sub(wide["asreview"], axis=0)
+    variants = [v for v in VARIANTS if v in wide.columns]
+    return wide[variants].sub(wide["asreview"], axis=0)
 
 
 def _boot(per_seed: pd.Series) -> tuple[float, float, float]:
@@ -280,7 +328,7 @@ def _print_variants(df: pd.DataFrame) -> None:
     head = f"{'variant':<16}{'gain':>7}{'95% interval':>18}{'ahead on':>10}{'CPU s':>8}{'cold':>7}"
     print(head)
     print("-" * len(head))
-    for name in VARIANTS:
+    for name in gains.columns:
         est, low, high = _boot(gains[name])
         ahead = int((gains[name].groupby(level="dataset").mean() > 0).sum())
         n = gains[name].index.get_level_values("dataset").nunique()
@@ -296,7 +344,7 @@ def _print_variants(df: pd.DataFrame) -> None:
 
 def _print_lodo(df: pd.DataFrame) -> None:
     gains = _gains(df)
-    eligible = [v for v in VARIANTS if v not in TUNED_HERE]
+    eligible = [v for v in gains.columns if v not in TUNED_HERE]
     per_dataset = gains[eligible].groupby(level="dataset").mean()
     datasets = list(per_dataset.index)
     print("\nLeave one dataset out: of the variants not tuned on these datasets ("
@@ -366,16 +414,35 @@ def _print_table(df: pd.DataFrame, seeds: list[int]) -> None:
 
 
 def _print_stops(stops: pd.DataFrame) -> None:
-    ok = stops["stopped"] & (stops["recall"] >= 0.95)
-    print(
-        f"\nStopping rule (recall target 95 %, confidence 95 %) on slr's {len(stops)} orders: stopped in "
-        f"{int(stops['stopped'].sum())}, at recall ≥ 95 % in {int(ok.sum())} ({ok.mean():.0%}); "
-        f"records left unscreened {stops['saved'].mean():.1%} on average "
-        f"(min {stops['saved'].min():.1%}, max {stops['saved'].max():.1%})."
+    """Per stopping rule, on the default's orders and on every tool's: how often it stopped
+    at or above the recall target (with a 95 % Clopper-Pearson interval), the lowest recall
+    at a stop, and the share of records left unscreened (bootstrap interval as above)."""
+    print(f"\nStopping rules (recall target {RECALL_TARGET:.0%}, confidence {CONFIDENCE:.0%}, "
+          "checked every 5 records), on the default's orders and on every tool's:")  # fmt: skip
+    head = (f"{'rule':<16}{'orders':<9}{'n':>5}{'stopped':>9}{'recall ≥ target':>17}"
+            f"{'95% interval':>16}{'min recall':>12}{'unscreened':>12}{'95% interval':>18}")  # fmt: skip
+    print(head)
+    print("-" * len(head))
+    for rule in STOP_RULES:
+        for label, part in (("default", stops[stops["tool"] == DEFAULT]), ("all", stops)):
+            part = part[part["rule"] == rule]
+            if part.empty:
+                continue
+            ok = int((part["stopped"] & (part["recall"] >= RECALL_TARGET)).sum())
+            ci = binomtest(ok, len(part)).proportion_ci(0.95)
+            saved = part.groupby(["dataset", "seed"])["saved"].mean()
+            est, low, high = _boot(saved)
+            print(f"{rule:<16}{label:<9}{len(part):>5}{int(part['stopped'].sum()):>9}"
+                  f"{ok / len(part):>17.1%}  [{ci.low:.3f}, {ci.high:.3f}]"
+                  f"{part['recall'].min():>12.3f}{est:>12.1%}  [{low:>6.1%}, {high:>6.1%}]")  # fmt: skip
+    per = stops[stops["tool"] == DEFAULT].pivot_table(
+        index="dataset", columns="rule", values=["recall", "saved"], aggfunc="mean"
     )
-    per = stops.groupby("dataset").agg(recall=("recall", "mean"), saved=("saved", "mean"))
+    print(f"Per dataset, the default's orders (mean over seeds):")
     for name, r in per.iterrows():
-        print(f"  {name:<48} recall at stop {r['recall']:.3f}, unscreened {r['saved']:.1%}")
+        print(f"  {name[:46]:<48}" + "  ".join(
+            f"{rule}: recall {r[('recall', rule)]:.3f}, unscreened {r[('saved', rule)]:.1%}"
+            for rule in STOP_RULES if ("recall", rule) in r.index))  # fmt: skip
 
 
 if __name__ == "__main__":

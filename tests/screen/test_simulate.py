@@ -162,3 +162,23 @@ def test_simulation_on_a_real_dataset_beats_random():
     data = read_labelled_dataset(shared("screening", "Filges2015_FFT_AIscreenR_tutorial_TA.csv"))
     sim = simulate(data, seed=1, model="elas-u4")
     assert sim.metrics["wss95"] > 0.2 and sim.metrics["recall_at_10"] > 0.2
+
+
+def test_the_review_question_as_a_pseudo_relevant_record():
+    """Two kinds of relevant records; the prior is of one kind, the question names the other:
+    trained on as a relevant record, it brings the second kind forward. It is never screened."""
+    kind_a = [f"village cooperative savings group members {i}" for i in range(5)]
+    kind_b = [f"handicraft microenterprise weavers income {i}" for i in range(5)]
+    irr = [f"stock market volatility listed firms quarter {i}" for i in range(40)]
+    irr += [f"hospital pharmacy alert trial ward nurses {i}" for i in range(40)]
+    texts = kind_a + irr + kind_b  # kind b last: ties would not bring it forward
+    labels = np.array([1] * 5 + [0] * 80 + [1] * 5)
+    data = LabelledDataset("kinds", texts, labels, [str(i) for i in range(90)])
+    question = "Income of handicraft microenterprise weavers and village cooperatives"
+    plain = simulate(data, seed=0, priors=[0, 5])
+    asked = simulate(data, seed=0, priors=[0, 5], query=question)
+    assert len(texts) not in asked.order and len(asked.order) == len(set(asked.order))
+    last_b = {s.query: max(s.order.index(i) for i in range(85, 90)) for s in (plain, asked)}
+    assert last_b[question] < last_b[None]
+    assert asked.metrics["wss100"] > plain.metrics["wss100"]
+    assert asked.summary(data)["query"] == question and plain.summary(data)["query"] is None

@@ -147,6 +147,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         n_prior_included=args.n_prior_included,
         n_prior_excluded=args.n_prior_excluded,
         retrain=args.retrain,
+        query=args.query,
     )
     if args.curve:
         write_csv_frame(sim.curve(), args.curve)

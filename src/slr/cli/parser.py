@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--n-prior-included", type=int, default=1)
     m.add_argument("--n-prior-excluded", type=int, default=1)
     m.add_argument("--retrain", default="auto", help="auto (default) or every N records")
+    m.add_argument(
+        "--query",
+        help="the review's question in words, trained on as a pseudo-relevant record",
+    )
     m.add_argument("--curve", type=Path, help="write the recall curve to this CSV")
     m.add_argument("--json", action="store_true", help="print one JSON object")
     m.set_defaults(func=cmd_simulate)

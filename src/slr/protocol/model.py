@@ -330,6 +330,16 @@ class Protocol(Frozen):
         """The seed of the topic model: ``coding.topics_seed``, else the protocol's seed."""
         return self.coding.topics_seed if self.coding.topics_seed is not None else self.seed
 
+    def question_text(self) -> str:
+        """The review's question in words, as a screening model can read it: the title, the
+        description, the research questions, and every inclusion criterion judged on title
+        and abstract (label and description)."""
+        parts = [self.review.title, self.review.description, *self.review.questions.values()]
+        for c in self.criteria:
+            if c.kind == "inclusion" and c.stage == "title_abstract":
+                parts += [c.label, c.description]
+        return " ".join(" ".join(p.split()) for p in parts if p)
+
     def automated_criteria(self) -> list[Criterion]:
         """The criteria applied by rule screening, in order."""
         by_id = {c.id: c for c in self.criteria}

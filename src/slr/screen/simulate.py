@@ -143,6 +143,7 @@ class Simulation:
     cpu_seconds: float
     n_retrains: int
     metrics: dict[str, float] = field(default_factory=dict)
+    query: str | None = None  # trained on as a pseudo-relevant record
 
     def summary(self, data: LabelledDataset) -> dict:
         """The metrics (rounded), CPU seconds and the settings, as ``slr simulate --json``
@@ -157,6 +158,7 @@ class Simulation:
             "seed": self.seed,
             "priors": [data.record_ids[i] for i in self.priors],
             "retrains": self.n_retrains,
+            "query": self.query,
         }
 
     @property
@@ -188,11 +190,16 @@ def simulate(
     n_prior_excluded: int = 1,
     retrain: str | int = "auto",
     features=None,
+    query: str | None = None,
 ) -> Simulation:
     """Screen ``data`` in model order until every relevant record is found.
 
     ``features`` (the model's views, :meth:`Ranker.features`) may be given to reuse them across
     seeds; their computation is then not counted in ``cpu_seconds``.
+
+    ``query``: the review's question (and criteria) in words, added to every training set as a
+    pseudo-relevant record (never screened, never counted in the metrics). ``features`` must
+    then have been computed on ``data.texts + [query]``.
     """
     labels = data.labels
     priors = (
@@ -205,17 +212,21 @@ def simulate(
     step = retrain_schedule(retrain)
     ranker = Ranker(model=model, seed=seed)
     t0 = time.process_time()
-    X = features if features is not None else ranker.features(data.texts)
+    pseudo = [] if not query else [len(labels)]  # the pseudo-relevant record's row
+    texts = data.texts + [query] if pseudo else data.texts
+    X = features if features is not None else ranker.features(texts)
     n = len(labels)
     in_pool = np.ones(n, dtype=bool)
     in_pool[priors] = False
     labelled = list(priors)
+    y_pseudo = np.ones(len(pseudo), dtype=int)
     order: list[int] = []
     to_find = int(labels.sum() - labels[priors].sum())
     found, retrains = 0, 0
     while found < to_find and in_pool.any():
         pool = np.flatnonzero(in_pool)
-        ranker.fit(X, np.array(labelled), labels[labelled])
+        rows = np.array(pseudo + labelled)
+        ranker.fit(X, rows, np.concatenate([y_pseudo, labels[labelled]]))
         retrains += 1
         scores = ranker.score(X)[pool]
         batch = pool[np.argsort(-scores, kind="stable")[: step(len(labelled))]]
@@ -227,7 +238,7 @@ def simulate(
             if found >= to_find:
                 break
     cpu = time.process_time() - t0
-    sim = Simulation(data.name, model, seed, priors, order, labels, cpu, retrains)
+    sim = Simulation(data.name, model, seed, priors, order, labels, cpu, retrains, query=query)
     sim.metrics = compute_metrics(
         sim.screened_labels, n_records=n - len(priors), n_relevant=to_find
     )

@@ -1,4 +1,6 @@
-"""A statistical stopping rule for prioritised screening (Callaghan & Müller-Hansen 2020).
+"""Stopping rules for prioritised screening.
+
+The rule slr applies is Callaghan & Müller-Hansen's (2020) hypergeometric test, below.
 
 The null hypothesis is "we have missed the recall target". The most recently screened records
 are treated as a sample drawn without replacement from an urn holding them and every record not
@@ -8,6 +10,15 @@ hypergeometric probability of seeing as few relevant records as were seen in the
 urn held ``K``. Every sample size (the last n records, n = 1 … all) is tried and the smallest
 p-value kept; it is safe to stop when it is below 1 − confidence. Prioritised screening puts
 relevant records first, so treating its tail as a random sample is conservative.
+
+:func:`point_process_bound` is a second rule, for comparison in ``make bench-screening`` only:
+Sneyd & Stevenson's inhomogeneous Poisson process (2019; Stevenson & Bin-Hezam 2023). The
+rate at which relevant records turn up along the ranking is fitted with a power law
+``a·x^k`` (least squares over equal windows of the screened records); the number of relevant
+records in the whole set is then Poisson with mean the rate's integral over all records, and
+it is safe to stop when the records found reach the recall target of that number's
+``confidence`` quantile. It rests on the fitted curve, not on a test: the benchmark measures
+how often it stops short of the target.
 """
 
 from __future__ import annotations
@@ -15,7 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import hypergeom
+from scipy.optimize import curve_fit
+from scipy.stats import hypergeom, poisson
 
 from slr.errors import SlrError
 
@@ -126,4 +138,72 @@ def first_stop(
         safe = np.flatnonzero(smallest < 1 - confidence)
         if len(safe):
             return int(ends[safe[0]])
+    return None
+
+
+def _power_law(x: np.ndarray, a: float, k: float) -> np.ndarray:
+    return a * np.power(x, k)
+
+
+def point_process_bound(
+    screened: np.ndarray,
+    n_total: int,
+    *,
+    recall_target: float = 0.95,
+    confidence: float = 0.95,
+    windows: int = 10,
+    min_relevant: int = 20,
+) -> int | None:
+    """The ``confidence`` upper bound on the number of relevant records among ``n_total``,
+    from a power-law rate fitted to where relevant records turned up in ``screened`` (labels
+    in screening order), or ``None`` when no curve can be fitted yet: fewer than
+    ``min_relevant`` relevant records found or fewer than ``windows`` screened (the published
+    settings: 10 windows, 20 relevant), a fit that does not converge, or one that puts more
+    than 1/``recall_target`` times the records found among those screened (the published
+    check)."""
+    labels = np.asarray(screened, dtype=int)
+    size = len(labels) // windows
+    found = int(labels.sum())
+    if size < 1 or found < max(1, min_relevant):
+        return None
+    rates = labels[: size * windows].reshape(windows, size).mean(axis=1)
+    starts = np.arange(windows) * size + 1.0
+    try:
+        (a, k), _ = curve_fit(_power_law, starts, rates, p0=(0.1, -0.5), maxfev=2000)
+    except (RuntimeError, ValueError):  # no convergence: no estimate, keep screening
+        return None
+    if not (np.isfinite(a) and np.isfinite(k)) or a <= 0 or abs(k + 1) < 1e-9:
+        return None
+    x = np.arange(1, len(labels) + 1, dtype=float)
+    if found < recall_target * _power_law(x, a, k).sum():  # the curve claims more than was seen
+        return None
+    mean = a / (k + 1) * (n_total ** (k + 1) - 1)
+    if not np.isfinite(mean) or mean <= 0:
+        return None
+    return max(found, int(poisson.ppf(confidence, mean)))
+
+
+def first_point_process_stop(
+    screened: np.ndarray,
+    n_total: int,
+    *,
+    recall_target: float = 0.95,
+    confidence: float = 0.95,
+    every: int = 1,
+    windows: int = 10,
+) -> int | None:
+    """Like :func:`first_stop`, for the point-process rule: the number of screened records at
+    which the relevant records found first reach ``recall_target`` of the upper bound."""
+    labels = np.asarray(screened, dtype=int)
+    found = np.cumsum(labels)
+    for end in range(every, len(labels) + 1, every):
+        bound = point_process_bound(
+            labels[:end],
+            n_total,
+            recall_target=recall_target,
+            confidence=confidence,
+            windows=windows,
+        )
+        if bound is not None and found[end - 1] >= recall_target * bound:
+            return end
     return None
