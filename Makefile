@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 ASR_VENV ?= .venv-asreview
 
-.PHONY: install run test lab lint bench bench-dedup bench-harvest bench-screening bench-coding bench-faults bench-screening-rules clean
+.PHONY: install run test lab lint bench bench-dedup bench-harvest bench-screening bench-coding bench-faults bench-screening-rules bench-scale clean
 
 install: $(STAMP)
 
@@ -42,7 +42,7 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks tools notebooks
 	$(BIN)/lint-imports  # the layers: base ← tables ← ingest ← screen | coding ← report ← run ← cli
 
-bench: bench-dedup bench-harvest bench-screening bench-screening-rules bench-coding bench-faults
+bench: bench-dedup bench-harvest bench-screening bench-screening-rules bench-coding bench-faults bench-scale
 
 bench-dedup: install
 	$(BIN)/python benchmarks/dedup.py
@@ -67,6 +67,11 @@ bench-faults: install
 
 bench-screening-rules: install
 	$(BIN)/python benchmarks/screening_rules.py
+
+# every stage of `slr run` on generated corpora of 1k-100k records; SIZES to choose others
+SIZES ?= 1000 10000 50000 100000
+bench-scale: install
+	$(BIN)/python benchmarks/scale.py --sizes $(SIZES)
 
 clean:
 	rm -rf $(VENV) $(ASR_VENV) .pytest_cache outputs/*/

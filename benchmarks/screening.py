@@ -13,13 +13,19 @@ order is read from the ``results`` table of its project file.
 Records with neither title nor abstract (24 in Cohen_2006_ADHD, one of them relevant; 10 in
 Cohen_2006_Antihistamines) are kept, for both tools alike: a text model can only find them late.
 
-The stopping rule (recall target 95 %, confidence 95 %) is evaluated on slr's orders: where it
-first says stop, the recall reached and the share of records not screened.
+Two stopping rules (recall target 95 %, confidence 95 %, checked every 5 records) are evaluated
+on every tool's order: slr's hypergeometric test (Callaghan & Müller-Hansen) and, for
+comparison, the inhomogeneous Poisson process of Sneyd & Stevenson with its published settings
+(``slr.screen.stop.point_process_bound``): where each first says stop, the recall reached (how
+often at or above the target, with a Clopper-Pearson interval) and the share of records not
+screened.
 
 Variants (``VARIANTS``): slr's default (``elas-u4``, ASReview's model re-implemented, retrained
 on slr's schedule), the same retrained after every record, the earlier default (``slr``: words +
-LSA), ``minilm`` (words + MiniLM embeddings) and ``semantic`` (MiniLM embeddings + SVM, ELAS
-h3's shape). Embeddings are cached by text hash in a cache of the benchmark's own, empty at the
+LSA), ``minilm`` (words + MiniLM embeddings), ``semantic`` (MiniLM embeddings + SVM, ELAS
+h3's shape) and ``elas-u4 query`` (the default, with the review's question trained on as a
+pseudo-relevant record: the published review's title for the shared sets, ``QUESTIONS``,
+written down before any run with them; the protocol's ``question_text`` for this review). Embeddings are cached by text hash in a cache of the benchmark's own, empty at the
 start: the first embedding run on a dataset pays for them (cold), later ones read them (warm);
 CPU is reported both ways.
 
@@ -36,8 +42,9 @@ validation sample (76 works read by people, abstracts from ../shared/data/rural-
 to a temporary file, never committed) when the rural corpus is there.
 
 Usage: ``python benchmarks/screening.py --asreview PATH/TO/asreview [--seeds 1 2 3 4 5]
-[--out runs.csv]`` (``make bench-screening`` creates .venv-asreview and passes it);
-``--tables runs.csv`` prints the variant and leave-one-out tables again from a saved ``--out``.
+[--out runs.csv]`` (``make bench-screening`` creates .venv-asreview and passes it; the stops go
+to ``runs-stops.csv`` beside it); ``--tables runs.csv`` prints the variant, leave-one-out and
+stopping tables again from a saved ``--out``.
 """
 
 from __future__ import annotations
@@ -438,7 +445,7 @@ def _print_stops(stops: pd.DataFrame) -> None:
     per = stops[stops["tool"] == DEFAULT].pivot_table(
         index="dataset", columns="rule", values=["recall", "saved"], aggfunc="mean"
     )
-    print(f"Per dataset, the default's orders (mean over seeds):")
+    print("Per dataset, the default's orders (mean over seeds):")
     for name, r in per.iterrows():
         print(f"  {name[:46]:<48}" + "  ".join(
             f"{rule}: recall {r[('recall', rule)]:.3f}, unscreened {r[('saved', rule)]:.1%}"

@@ -251,3 +251,22 @@ def test_a_decision_changed_after_everything_is_screened_gets_a_rank(protocol):
     assert again.ranking() == []
     row = again.decide("X1", "include", note="changed my mind")
     assert 1 <= int(row["rank"].iloc[0]) <= len(works)
+
+
+def test_the_review_question_as_a_relevant_record_lets_the_model_learn_from_one_decision(
+    protocol,
+):
+    asked = protocol.model_copy(
+        update={"screening": protocol.screening.model_copy(update={"question_prior": True})}
+    )
+    assert "village enterprise" in asked.question_text()
+    with_q = ScreeningSession(asked, screening_works(), reviewer="ana")
+    without = ScreeningSession(protocol, screening_works(), reviewer="ben")
+    for s in (with_q, without):
+        s.decide("X0", "exclude", criterion_id="IC3")
+        s.ranking()
+    assert with_q.ranker.estimators_ and not without.ranker.estimators_
+    order = with_q.ranking()
+    assert len(order) == 19 and set(order) == set(screening_works()["work_id"]) - {"X0"}
+    assert all(w.startswith("R") for w in order[:6])  # the question's words come first
+    assert max(with_q.rank_of(w) for w in order) == 20  # ranks among the 20 works only

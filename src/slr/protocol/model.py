@@ -211,6 +211,9 @@ class Screening(Frozen):
     reviewer: str = "slr-rules"
     automate: tuple[str, ...] | None = None
     model: Literal[SCREENING_MODELS] = DEFAULT_SCREENING_MODEL  # type: ignore[valid-type]
+    # the review's question (Protocol.question_text) trained on as a relevant record, so the
+    # ranking learns from the first decision on (slr simulate --query; make bench-screening)
+    question_prior: bool = False
     recall_target: Annotated[float, Field(gt=0, lt=1)] = 0.95
     confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
     # people's screening of a stratified random sample (CSV, relative to the project): what

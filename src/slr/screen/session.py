@@ -131,7 +131,13 @@ class ScreeningSession:
             model=self.model, seed=protocol.seed, cache=ReviewPaths.of(protocol).embedding_cache
         )
         texts = [_text(w) for _, w in self.works.iterrows()]
-        self.views = self.ranker.features(texts) if len(texts) > 2 else None
+        # the review's question as a relevant record (last row), never shown or ranked
+        self.question = protocol.question_text() if protocol.screening.question_prior else None
+        self.views = (
+            self.ranker.features(texts + [self.question] if self.question else texts)
+            if len(texts) > 2
+            else None
+        )
         self._last_scores: np.ndarray | None = None  # of the latest ranking (rank_of)
         self.terms = compile_terms(_topic_terms(protocol))
         self.prior = np.array(
@@ -180,12 +186,14 @@ class ScreeningSession:
         labelled = current[current["decision"].isin(["include", "exclude"])]
         labelled = labelled[labelled["work_id"].isin(self.index)]
         y = (labelled["decision"] == "include").astype(int).to_numpy()
+        rows = np.array([self.index[w] for w in labelled["work_id"]], dtype=int)
+        if self.question:
+            rows, y = np.append(rows, len(self.prior)), np.append(y, 1)
         if self.views is None or len(set(y.tolist())) < 2:
             return prior
-        rows = np.array([self.index[w] for w in labelled["work_id"]])
         self.ranker.fit(self.views, rows, y)
-        model = rankdata(self.ranker.score(self.views)) / len(self.prior)
-        w = 10 / (10 + len(y))  # the keyword prior fades as decisions accumulate
+        model = rankdata(self.ranker.score(self.views)[: len(self.prior)]) / len(self.prior)
+        w = 10 / (10 + len(labelled))  # the keyword prior fades as decisions accumulate
         return (1 - w) * model + w * prior
 
     def next_work(self) -> Shown | None:
