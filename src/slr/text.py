@@ -54,9 +54,13 @@ class Term:
 
     text: str
     pattern: re.Pattern[str]
+    core: str = ""  # the pattern after its word-start check (what TermSet joins)
 
     def search(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text)
+
+
+_WORD_START = r"(?<!\w)"
 
 
 @lru_cache(maxsize=4096)
@@ -68,16 +72,43 @@ def compile_term(term: str) -> Term:
     words = [w for w in re.split(r"[\s\-]+", raw.rstrip("*")) if w]
     body = r"[\s\-]*".join(re.escape(w) for w in words)
     tail = r"\w*" if wildcard else r"(?!\w)"
-    return Term(raw, re.compile(rf"(?<!\w){body}{tail}", re.IGNORECASE))
+    return Term(raw, re.compile(_WORD_START + body + tail, re.IGNORECASE), body + tail)
 
 
-def compile_terms(terms: Iterable[str]) -> tuple[Term, ...]:
-    return tuple(compile_term(t) for t in terms)
+class TermSet(tuple):
+    """Compiled terms in order, with one pattern (their union, one word-start check for all)
+    that tells in a single pass whether any of them occurs: most texts hold none, and are
+    then done with one search instead of one per term."""
+
+    union: re.Pattern[str] | None
+
+    def __new__(cls, terms: Iterable[Term]) -> TermSet:
+        self = super().__new__(cls, terms)
+        cores = [t.core for t in self]
+        self.union = (
+            re.compile(_WORD_START + "(?:" + "|".join(cores) + ")", re.IGNORECASE)
+            if cores and all(cores)
+            else None
+        )
+        return self
+
+
+@lru_cache(maxsize=1024)
+def _compile_terms(terms: tuple[str, ...]) -> TermSet:
+    return TermSet(compile_term(t) for t in terms)
+
+
+def compile_terms(terms: Iterable[str]) -> TermSet:
+    """The terms compiled for matching (:class:`Term`), as one :class:`TermSet`."""
+    return _compile_terms(tuple(terms))
 
 
 def find_terms(terms: Iterable[Term], text: str | None) -> list[tuple[Term, re.Match[str]]]:
     """Every term that occurs in ``text``, with its first match, in the order given."""
     if not text:
+        return []
+    union = getattr(terms, "union", None)
+    if union is not None and union.search(text) is None:
         return []
     out = []
     for t in terms:

@@ -8,7 +8,8 @@ from helpers import ROOT, make_works
 from slr.coding.tagger import code_works
 from slr.errors import SlrError
 from slr.protocol import load_protocol
-from slr.text import compile_term, sentence_language, split_sentences
+from slr.protocol import all_terms
+from slr.text import compile_term, compile_terms, find_terms, sentence_language, split_sentences
 
 PROTOCOL = load_protocol(ROOT / "protocols" / "rural-community-business.yaml")
 
@@ -59,6 +60,29 @@ def test_terms_match_at_word_starts_with_wildcards_and_phrases():
     assert not compile_term("micro enterprise").search("rural micro-enterprises")  # no wildcard
     assert compile_term("self-help group*").search("self help groups")
     assert split_sentences("One. Two! 3 items? yes.") == ["One.", "Two!", "3 items? yes."]
+
+
+def test_a_term_set_finds_what_its_terms_find_one_by_one():
+    """One union search rules out the texts with no term; the hits are the same terms, same
+    first matches, same order as searching term by term (every theme's terms and cues)."""
+    texts = [
+        "Koperasi wanita di desa dan kelompok usaha bersama.",
+        "Self help groups of women weavers; micro-enterprises in rural Java.",
+        "Stock market volatility of listed firms.",
+        "Kurangnya modal dan akses pasar digital bagi UMKM.",
+        "",
+    ]
+    hits = 0
+    for theme in PROTOCOL.codebook:
+        for terms in (all_terms(theme.terms), all_terms(theme.cues)):
+            compiled = compile_terms(terms)
+            assert compiled.union is not None and compiled is compile_terms(terms)  # cached
+            for text in texts:
+                one_by_one = [(t.text, m.span()) for t, m in find_terms(tuple(compiled), text)]
+                at_once = [(t.text, m.span()) for t, m in find_terms(compiled, text)]
+                assert at_once == one_by_one
+                hits += len(at_once)
+    assert hits > 10
 
 
 def test_codes_carry_coder_time_and_protocol_version():
