@@ -7,8 +7,7 @@ from helpers import ROOT, make_works
 
 from slr.coding.tagger import code_works
 from slr.errors import SlrError
-from slr.protocol import load_protocol
-from slr.protocol import all_terms
+from slr.protocol import all_terms, load_protocol
 from slr.text import compile_term, compile_terms, find_terms, sentence_language, split_sentences
 
 PROTOCOL = load_protocol(ROOT / "protocols" / "rural-community-business.yaml")

@@ -59,6 +59,23 @@ def test_same_seed_same_topics_across_runs_umap_hdbscan():
     assert a.info["topics"] >= 2
 
 
+def test_a_large_corpus_is_fitted_on_a_sample_and_the_rest_assigned():
+    ids, texts, vecs, truth = _corpus(80)  # 240 documents; fitted on 90 of them
+    a = fit_topics(ids, texts, seed=5, embeddings=vecs, sample=90, config="pca-kmeans")
+    b = fit_topics(ids, texts, seed=5, embeddings=vecs, sample=90, config="pca-kmeans")
+    assert a.info["fitted_on"] == 90 and a.info["documents"] == 240
+    assert list(a.assignments["work_id"]) == ids  # every work has a topic, in order
+    assert int(a.topics["size"].sum()) == 240
+    pd.testing.assert_frame_equal(a.assignments, b.assignments)  # the seed draws the sample
+    # the assigned works land with their subject's fitted works
+    together = a.assignments.assign(subject=truth).groupby("topic")["subject"].nunique()
+    assert (together == 1).all()
+    whole = fit_topics(ids, texts, seed=5, embeddings=vecs, config="pca-kmeans")
+    assert whole.info["fitted_on"] == 240
+    with pytest.raises(SlrError, match="too small"):
+        fit_topics(ids, texts, seed=5, embeddings=vecs, sample=3)
+
+
 def test_stability_reports_ari_per_seed():
     ids, texts, vecs, _ = _corpus(10)
     s = topic_stability(ids, texts, seeds=(1, 2, 3), embeddings=vecs)

@@ -112,15 +112,27 @@ def fit_topics(
     embedder: Callable[[list[str]], np.ndarray] | None = None,
     config: str | None = None,
     stop_words: Iterable[str] = (),
+    sample: int | None = None,
 ) -> TopicModel:
     """Fit BERTopic on ``texts`` (one per work). ``config``: ``umap-hdbscan``, ``pca-kmeans``
     or None (chosen by corpus size). Embeddings are computed (cached) unless given. Topic words
-    leave out English stop words and ``stop_words``."""
+    leave out English stop words and ``stop_words``.
+
+    ``sample``: when there are more texts, the model is fitted on ``sample`` of them drawn with
+    ``seed`` and the others are assigned to its topics (BERTopic's ``transform``), so the cost
+    of fitting stops growing with the corpus; ``info["fitted_on"]`` says how many it was.
+    """
     if len(work_ids) != len(texts):
         raise SlrError(f"{len(work_ids)} work IDs but {len(texts)} texts")
-    n = len(texts)
-    if n < 4:
-        raise SlrError(f"topic modelling needs at least 4 documents; got {n}")
+    n_all = len(texts)
+    if n_all < 4:
+        raise SlrError(f"topic modelling needs at least 4 documents; got {n_all}")
+    if sample is not None and sample < 4:
+        raise SlrError(f"a topic sample of {sample} documents is too small; use 4 or more")
+    fit = np.arange(n_all)
+    if sample is not None and n_all > sample:
+        fit = np.sort(np.random.default_rng(seed).choice(n_all, sample, replace=False))
+    n = len(fit)
     config = config or ("umap-hdbscan" if n >= SMALL_CORPUS else "pca-kmeans")
     if config not in ("umap-hdbscan", "pca-kmeans"):
         raise SlrError(
@@ -164,7 +176,15 @@ def fit_topics(
         calculate_probabilities=False,
         verbose=False,
     )
-    topics, _ = model.fit_transform(list(texts), embeddings)
+    texts = list(texts)
+    fitted, _ = model.fit_transform([texts[i] for i in fit], embeddings[fit])
+    topics = np.empty(n_all, dtype=int)
+    topics[fit] = fitted
+    rest = np.setdiff1d(np.arange(n_all), fit)
+    if len(rest):
+        assigned, _ = model.transform([texts[i] for i in rest], embeddings[rest])
+        topics[rest] = assigned
+    topics = topics.tolist()
     seconds = time.perf_counter() - t0
     rows = []
     for tid in sorted(set(topics)):
@@ -186,7 +206,8 @@ def fit_topics(
         table,
         seconds,
         {
-            "documents": n,
+            "documents": n_all,
+            "fitted_on": n,
             "topics": int((table["topic"] >= 0).sum()),
             "outliers": int(sum(1 for t in topics if t == -1)),
         },
@@ -202,11 +223,13 @@ def topic_stability(
     config: str | None = None,
     first: TopicModel | None = None,
     stop_words: Iterable[str] = (),
+    sample: int | None = None,
 ) -> pd.DataFrame:
     """Refit with each seed; adjusted Rand index of each seed's topics against the first's.
 
     ``first``: the model already fitted with ``seeds[0]`` (its configuration is used), so it is
-    not fitted again.
+    not fitted again. ``sample`` as in :func:`fit_topics`: each seed draws its own sample, so
+    the index measures the sample's share in the topics too.
     """
     if first is not None:
         if first.seed != seeds[0]:
@@ -217,7 +240,13 @@ def topic_stability(
     fits = [first] if first is not None else []
     fits += [
         fit_topics(
-            work_ids, texts, seed=s, embeddings=embeddings, config=config, stop_words=stop_words
+            work_ids,
+            texts,
+            seed=s,
+            embeddings=embeddings,
+            config=config,
+            stop_words=stop_words,
+            sample=sample,
         )
         for s in seeds[len(fits) :]
     ]
@@ -276,7 +305,10 @@ def compute_topics(
     stop_words = protocol.coding.topic_stop_words
     vectors = embed(texts, cache=ReviewPaths.of(protocol).embedding_cache)
     seed = protocol.topics_seed
-    model = fit_topics(included, texts, seed=seed, embeddings=vectors, stop_words=stop_words)
+    sample = protocol.coding.topics_sample
+    model = fit_topics(
+        included, texts, seed=seed, embeddings=vectors, stop_words=stop_words, sample=sample
+    )
     assignments = model.assignments.merge(model.topics[["topic", "label"]], on="topic")
     cross, described = topic_theme_table(model, codes, [t.id for t in protocol.codebook])
     stability = topic_stability(
@@ -286,8 +318,11 @@ def compute_topics(
         embeddings=vectors,
         first=model,
         stop_words=stop_words,
+        sample=sample,
     )
-    info = described.assign(config=model.config, seed=seed)[TOPIC_INFO.names]
+    info = described.assign(config=model.config, seed=seed, fitted_on=model.info["fitted_on"])[
+        TOPIC_INFO.names
+    ]
     return {
         "topics": assignments,
         "topic_info": info,

@@ -86,6 +86,9 @@ class Coding(Frozen):
     definition_terms: Terms = Field(default_factory=dict)
     topics: bool = True  # BERTopic on the included works (needs slr[topics])
     topics_seed: int | None = None  # default: the protocol's seed
+    # above this many included works, BERTopic is fitted on a seeded sample of this size and
+    # the other works are assigned to its topics (its transform); the report says so
+    topics_sample: Annotated[int, Field(ge=50)] = 2000
     # words left out of topic labels besides English stop words (other languages, boilerplate)
     topic_stop_words: tuple[str, ...] = ()
     validation: str | None = None  # the coded validation sample (CSV), relative to the project

@@ -115,7 +115,16 @@ def theme_evidence_table(run: Run, theme_id: str, limit: int = 10) -> Styler:
 def topics_table(run: Run) -> Styler | str:
     if run.get("topic_info") is None:
         return "No topics in this run (fewer than 4 included works, or topics turned off)."
-    return _style(run["topic_info"][["topic", "size", "words", "config", "seed"]].fillna(""))
+    info = run["topic_info"]
+    style = _style(info[["topic", "size", "words", "config", "seed"]].fillna(""))
+    fitted, total = info["fitted_on"].dropna(), int(info["size"].sum())
+    if len(fitted) and int(fitted.iloc[0]) < total:
+        style = style.set_caption(
+            f"Fitted on a seeded sample of {int(fitted.iloc[0]):,} of the {total:,} included "
+            f"works; the other {total - int(fitted.iloc[0]):,} were assigned to its topics "
+            "(BERTopic's transform)."
+        )
+    return style
 
 
 def topic_stability_table(run: Run) -> Styler | str:

@@ -154,6 +154,12 @@ TOPIC_INFO = Contract(
         Column("label", "str", True),
         Column("config", "str", True, doc="pca-kmeans or umap-hdbscan"),
         Column("seed", "int", True),
+        Column(
+            "fitted_on",
+            "int",
+            doc="included works the model was fitted on (a seeded sample when there are more "
+            "than coding.topics_sample); the others were assigned to its topics",
+        ),
         Column("main_themes", "str", doc="codebook themes on half of its works or more"),
         Column("candidate_new_theme", "bool", True, doc="no theme on half of its works"),
     ),
