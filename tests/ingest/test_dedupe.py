@@ -230,3 +230,52 @@ def test_hard_duplicates_f1_and_no_wrong_merges():
     f1 = 2 * precision * recall / (precision + recall)
     assert pred - truth == set(), "a wrong merge loses a study"
     assert f1 >= 0.95
+
+
+def _near_titles():
+    """Realistic near-duplicate titles: one-character typos (in rare words too), British and
+    American spellings, a dropped word, and many unrelated titles sharing common words."""
+    base = [
+        "Community-based tourism and the livelihoods of rural households in Bali",
+        "Village-owned enterprises and local economic development in Central Java",
+        "The organisation of labour in women's weaving cooperatives in Lombok",
+        "Digital marketing adoption by micro enterprises in rural West Sumatra",
+        "Social capital and access to microfinance among smallholder farmers",
+    ]
+    variants = [
+        "Community-based tourism and the livelihods of rural households in Bali",
+        "Village-owned enterprises and local economic developement in Central Java",
+        "The organization of labor in women's weaving cooperatives in Lombok",
+        "Digital marketing adoption by micro enterprises in rural West Sumatera",
+        "Social capital and access to micro-finance among smallholder farmers",
+    ]
+    filler = [
+        f"Rural {w} and community development in {p}"
+        for w in ("enterprises", "households", "cooperatives", "tourism", "markets", "women")
+        for p in ("Java", "Bali", "Lombok", "Sumatra", "Sulawesi", "Papua", "Kalimantan")
+    ]
+    titles = base + variants + filler
+    return make_works(*({"title": t, "publication_year": 2020} for t in titles))
+
+
+def test_blocked_fuzzy_matching_finds_what_comparing_all_pairs_finds():
+    from slr.ingest.match import FUZZY_MIN, all_fuzzy_pairs, fuzzy_pairs, records
+
+    recs = records(_near_titles())
+    found = list(fuzzy_pairs(recs, FUZZY_MIN))
+    every = all_fuzzy_pairs(recs, FUZZY_MIN)
+    assert set(found) == every and len(found) == len(set(found))
+    assert {(0, 5), (1, 6), (3, 8)} <= every  # typos and a spelling variant, found
+    assert found == sorted(found)  # the order all pairs gave: links are made the same way
+
+
+def test_blocked_fuzzy_matching_on_real_records():
+    from slr.ingest.match import FUZZY_MIN, all_fuzzy_pairs, fuzzy_pairs, records
+
+    for path, fmt in (
+        (shared("dedup") / "records.jsonl", "records-jsonl"),
+        (shared("screening", "Nagtegaal_2019.csv"), "asreview-csv"),
+    ):
+        works = assign_work_ids(normalise_source(read_source(path, fmt), source_id="t"))
+        recs = records(works)
+        assert set(fuzzy_pairs(recs, FUZZY_MIN)) == all_fuzzy_pairs(recs, FUZZY_MIN)
