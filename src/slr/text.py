@@ -55,6 +55,9 @@ class Term:
     text: str
     pattern: re.Pattern[str]
     core: str = ""  # the pattern after its word-start check (what TermSet joins)
+    # its first word, lower-case, when ASCII: a text that, folded (fold_case), lacks it cannot
+    # match, so find_terms skips the search
+    literal: str = ""
 
     def search(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text)
@@ -72,7 +75,20 @@ def compile_term(term: str) -> Term:
     words = [w for w in re.split(r"[\s\-]+", raw.rstrip("*")) if w]
     body = r"[\s\-]*".join(re.escape(w) for w in words)
     tail = r"\w*" if wildcard else r"(?!\w)"
-    return Term(raw, re.compile(_WORD_START + body + tail, re.IGNORECASE), body + tail)
+    first = words[0].lower()
+    literal = first if first.isascii() else ""
+    return Term(raw, re.compile(_WORD_START + body + tail, re.IGNORECASE), body + tail, literal)
+
+
+# the only characters that case-insensitive matching equates with an ASCII letter or digit and
+# that str.lower() does not turn into it (found by trying every code point)
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+
+
+def fold_case(text: str) -> str:
+    """``text`` lower-cased so that an ASCII word a term matches case-insensitively in it is a
+    plain substring of the result."""
+    return text.translate(_FOLD).lower()
 
 
 class TermSet(tuple):
@@ -110,8 +126,11 @@ def find_terms(terms: Iterable[Term], text: str | None) -> list[tuple[Term, re.M
     union = getattr(terms, "union", None)
     if union is not None and union.search(text) is None:
         return []
+    folded = fold_case(text)
     out = []
     for t in terms:
+        if t.literal and t.literal not in folded:
+            continue
         m = t.search(text)
         if m:
             out.append((t, m))

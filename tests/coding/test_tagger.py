@@ -82,6 +82,12 @@ def test_a_term_set_finds_what_its_terms_find_one_by_one():
                 assert at_once == one_by_one
                 hits += len(at_once)
     assert hits > 10
+    # the characters case-insensitive matching equates with ASCII letters are not skipped
+    odd = compile_terms(["ikan*", "small business"])
+    assert [t.text for t, _ in find_terms(odd, "İkan asin dan ſmall buſineſs")] == [
+        "ikan*",
+        "small business",
+    ]
 
 
 def test_codes_carry_coder_time_and_protocol_version():

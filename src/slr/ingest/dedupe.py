@@ -176,11 +176,12 @@ def _link_translations(groups: Groups, recs: list[Record]) -> None:
                     groups.link(i, j, "translation")
 
 
-def _completeness(row: pd.Series) -> int:
-    score = 0
+def _completeness(works: pd.DataFrame) -> list[int]:
+    """How many of the ``_COMPLETENESS`` fields each record has (a list counts when not empty)."""
+    score = [0] * len(works)
     for f in _COMPLETENESS:
-        v = row[f]
-        score += bool(len(v)) if isinstance(v, list) else bool(pd.notna(v))
+        for i, v in enumerate(works[f].tolist()):
+            score[i] += bool(len(v)) if isinstance(v, list) else bool(pd.notna(v))
     return score
 
 
@@ -190,7 +191,7 @@ def _resolve(works: pd.DataFrame, recs: list[Record], groups: Groups) -> pd.Data
         members[groups.find(r.i)].append(r.i)
     duplicate_of: list[object] = [None] * len(works)
     duplicate_rule: list[object] = list(works["duplicate_rule"].astype(object))
-    completeness = [_completeness(works.iloc[i]) for i in range(len(works))]
+    completeness = _completeness(works)
     for group in members.values():
         if len(group) < 2:
             continue

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -150,14 +152,22 @@ def normalise_language(value: Any) -> str | None:
     return key if re.fullmatch(r"[a-z]{2}", key) else None
 
 
+@lru_cache(maxsize=1)
+def _combining_marks() -> dict[int, None]:
+    """A str.translate table deleting every combining mark (912 code points; built once)."""
+    return {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))}
+
+
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
 def normalise_title(title: Any) -> str:
     """A title reduced for matching: entities decoded, accents and case folded, slug dashes and
     punctuation to spaces."""
     s = clean_str(title) or ""
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
-    s = re.sub(r"[\W_]+", " ", s)
-    return re.sub(r"\s+", " ", s).strip()
+    if not s.isascii():  # ASCII has no accents to fold
+        s = unicodedata.normalize("NFKD", s).translate(_combining_marks())
+    return " ".join(_PUNCTUATION.sub(" ", s.casefold()).split())
 
 
 def as_kind(value: Any, kind: str) -> Any:

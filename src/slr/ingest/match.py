@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -93,9 +93,17 @@ def _main_title(raw: str | None) -> str:
     return normalise_title(raw.split(":", 1)[0])
 
 
+_RECORD_COLUMNS = (
+    "title", "url", "other_urls", "title_alt", "doi", "openalex_id", "publication_year",
+    "language", "type", "authors", "keywords", "abstract",
+)  # fmt: skip
+_Row = namedtuple("_Row", _RECORD_COLUMNS)
+
+
 def records(works: pd.DataFrame) -> list[Record]:
     recs = []
-    for i, row in enumerate(works.itertuples(index=False)):
+    columns = [works[c].tolist() for c in _RECORD_COLUMNS]  # one conversion per column
+    for i, row in enumerate(map(_Row._make, zip(*columns, strict=True))):
         title = normalise_title(row.title) if isinstance(row.title, str) else ""
         urls = {normalise_url(u) for u in [row.url, *row.other_urls] if isinstance(u, str)}
         recs.append(
