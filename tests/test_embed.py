@@ -33,3 +33,24 @@ def test_each_review_has_its_own_cache_unless_one_is_configured(tmp_path, monkey
     assert a.embedding_cache.is_relative_to(tmp_path)
     monkeypatch.setenv("SLR_CACHE", str(tmp_path / "shared"))
     assert a.embedding_cache == b.embedding_cache == tmp_path / "shared" / "embeddings"
+
+
+def test_each_new_text_is_encoded_once_and_only_new_texts_are_encoded(tmp_path, monkeypatch):
+    import slr.embed
+
+    model = slr.embed.load_model()
+    encoded: list[str] = []
+
+    class Counting:
+        def encode(self, texts, **kw):
+            encoded.extend(texts)
+            return model.encode(texts, **kw)
+
+    monkeypatch.setattr(slr.embed, "load_model", lambda: Counting())
+    texts = ["koperasi desa", "a savings group", "koperasi desa", "koperasi desa"]
+    first = embed(texts, cache=tmp_path)
+    assert encoded == ["koperasi desa", "a savings group"]
+    assert np.allclose(first[0], first[2]) and np.allclose(first[0], first[3])
+    again = embed([*texts, "village tourism"], cache=tmp_path)
+    assert encoded[2:] == ["village tourism"]  # the cached ones are read, not encoded
+    assert np.allclose(again[:4], first)

@@ -82,25 +82,28 @@ def embed(
     folder = cache if cache is not None else cache_dir("embeddings")
     keys = [_key(t) for t in texts]
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-    missing = []
+    missing: dict[str, list[int]] = {}  # each new text once, wherever it repeats
     for i, k in enumerate(keys):
-        vector = _cached(embedding_file(folder, MODEL_NAME, k)) if use_cache else None
+        vector = None
+        if use_cache and k not in missing:
+            vector = _cached(embedding_file(folder, MODEL_NAME, k))
         if vector is None:
-            missing.append(i)
+            missing.setdefault(k, []).append(i)
         else:
             out[i] = vector
     if missing:
         model = load_model()
         vecs = model.encode(
-            [texts[i] for i in missing],
+            [texts[rows[0]] for rows in missing.values()],
             batch_size=batch_size,
             normalize_embeddings=True,
             show_progress_bar=False,
         )
-        for i, v in zip(missing, vecs, strict=True):
-            out[i] = v
+        for (k, rows), v in zip(missing.items(), vecs, strict=True):
+            out[rows] = v
             if use_cache:
                 buffer = io.BytesIO()
                 np.save(buffer, v.astype(np.float32), allow_pickle=False)
-                write_bytes(embedding_file(folder, MODEL_NAME, keys[i]), buffer.getvalue())
+                # a cache entry: never seen half-written, not flushed (it can be recomputed)
+                write_bytes(embedding_file(folder, MODEL_NAME, k), buffer.getvalue(), durable=False)
     return out

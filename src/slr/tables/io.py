@@ -40,8 +40,11 @@ os.umask(_UMASK)
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
+def atomic_path(path: str | Path, *, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds.
+
+    ``durable``: flush it to disk before the rename (everything a review keeps); a cache entry,
+    which can always be computed again, skips that and is still never seen half-written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -50,8 +53,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
     try:
         yield tmp_path
-        with open(tmp_path, "rb") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            with open(tmp_path, "rb") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -75,8 +79,8 @@ def locked(path: str | Path, *, shared: bool = False) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    with atomic_path(path) as tmp:
+def write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> Path:
+    with atomic_path(path, durable=durable) as tmp:
         tmp.write_bytes(data)
     return Path(path)
 
