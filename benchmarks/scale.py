@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -240,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--on-topic", type=float, default=0.10)
     ap.add_argument("--duplicates", type=float, default=0.05)
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        help="the embedding cache to use and keep (default: a new one, cold); run twice with "
+        "the same folder to measure with a warm cache",
+    )
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help="also write the per-stage rows to this CSV")
     args = ap.parse_args(argv)
@@ -249,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (the benchmark reads ../shared/data)")
         return 0
+    cache = args.cache or Path(tempfile.mkdtemp(prefix="slr-scale-cache-"))
+    warm = sum(1 for _ in (cache / "embeddings").rglob("*.npy")) if cache.is_dir() else 0
+    env = {**os.environ, "SLR_CACHE": str(cache)}
     results, exponent, previous = [], 1.0, None
     for n in sorted(args.sizes):
         if previous is not None:
@@ -262,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             protocol, planted = write_project(Path(t), n, args)
             t0 = time.perf_counter()
             proc = subprocess.run([sys.executable, __file__, "--child", str(protocol)],
-                                  capture_output=True, text=True, check=False)  # fmt: skip
+                                  capture_output=True, text=True, check=False, env=env)  # fmt: skip
             wall = time.perf_counter() - t0
         if proc.returncode != 0:
             print(f"  {n} records: the run failed: {proc.stderr.strip()[-800:]}", file=sys.stderr)
@@ -275,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         previous = (n, wall)
         results.append(out)
         print(f"  {n} records: {wall:.0f} s", file=sys.stderr, flush=True)
+    args.cache_note = f"embedding cache {cache}: {warm:,} entries at the start" + (
+        " (cold)" if not warm else " (warm)"
+    )
     _print(results, args)
     return 0
 
@@ -321,6 +334,7 @@ def _print(results: list[dict], args) -> None:
         if "predicted" in r:
             print(f"  {r['size']:,} records: not run (predicted {r['predicted']:.0f} s, over the "
                   f"{args.budget:.0f} s budget)")  # fmt: skip
+    print(args.cache_note)
     print(
         "exp: growth exponent of the stage's seconds between two sizes (1 = linear). "
         "Wall seconds on this machine; RSS = the stage's sampled peak."

@@ -311,6 +311,11 @@ class RunPaths:
     def export(self, name: str) -> Path:
         return self.dir / "exports" / name
 
+    @property
+    def appendix(self) -> Path:
+        """Every record with its status and the decision behind it (CSV)."""
+        return self.export("appendix.csv")
+
 
 def cache_dir(*parts: str) -> Path:
     """slr's cache (``$SLR_CACHE``, default ``~/.cache/slr``), one folder per kind of thing."""

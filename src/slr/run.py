@@ -273,7 +273,7 @@ def run_review(
         progress(f"writing tables to {run_dir}")
     tables["sources"] = sources_table
     rows = io.write_run_tables(tables, run)
-    write_exports(tables["works"], included_ids(tables["status"]), run)
+    write_exports(tables["works"], tables["status"], run)
     counts = prisma_counts(tables["prisma"])
     meta = {
         "review": protocol.review.id,

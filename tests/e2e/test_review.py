@@ -11,6 +11,8 @@ import pandas as pd
 import rispy
 
 from slr.layout import RunPaths, notebook
+from slr.protocol import load_protocol
+from slr.report import present
 from slr.report.checklist import checklist_table
 from slr.report.notebooks import execute_notebook
 from slr.tables.contracts import RUN_TABLES
@@ -208,3 +210,26 @@ def test_the_report_is_a_systematic_review_write_up(mini_review):
     assert sorted(set(items)) == list(range(1, 28))  # all 27 PRISMA 2020 items
     assert "Appendix: PRISMA 2020 checklist" in text and "Availability of data" in text
     assert re.search(r"— \d+ works \(\d+ from the title alone\)", text)
+
+
+def test_long_tables_are_cut_in_the_report_with_a_link_to_the_whole_file(mini_review, monkeypatch):
+    """A review of tens of thousands of records keeps a readable report: the appendix, the
+    studies and each theme's works stop after a few rows and link to the run's full files."""
+    run_dir = mini_review.paths.run("a").dir
+    appendix = pd.read_csv(run_dir / "exports" / "appendix.csv")
+    assert len(appendix) == 12 and appendix["status"].iloc[0] == "included"  # every record
+    run = read_run(run_dir)
+    whole = present.appendix_table(run).to_html()
+    assert "all of them" not in whole and whole.count("<tr>") == 13  # header + 12 rows
+    monkeypatch.setattr(present, "REPORT_ROWS", 3)
+    monkeypatch.setattr(present, "THEME_WORKS", 1)
+    cut = present.appendix_table(run).to_html()
+    assert cut.count("<tr>") == 4
+    assert (
+        'The first 3 of 12 records (included first); all of them: <a href="exports/appendix.csv">'
+        in cut
+    )
+    studies = present.studies_table(run).to_html()
+    assert 'all of them: <a href="studies.csv">' in studies
+    themes = present.theme_works_html(load_protocol(mini_review.protocol), run, "potential")
+    assert "… and" in themes and 'href="current_codes.csv"' in themes

@@ -25,6 +25,27 @@ from slr.report.certainty import certainty_table as _certainty
 
 Run = dict[str, Any]
 
+# at most this many rows of a long table in the report, and works per theme; the full tables
+# are files of the run folder, linked from the report
+REPORT_ROWS = 500
+THEME_WORKS = 100
+
+
+def _file_link(name: str) -> str:
+    """A link to a file of the run folder, as report.html (in that folder) reaches it."""
+    return f'<a href="{as_html(name)}">{as_html(name)}</a>'
+
+
+def _paged(df: pd.DataFrame, what: str, file: str) -> tuple[pd.DataFrame, str | None]:
+    """The first ``REPORT_ROWS`` rows of ``df`` and a caption saying where all of them are,
+    or all of ``df`` and None."""
+    if len(df) <= REPORT_ROWS:
+        return df, None
+    return df.head(REPORT_ROWS), (
+        f"The first {REPORT_ROWS:,} of {len(df):,} {what}; all of them: {_file_link(file)}"
+    )
+
+
 _TABLE_STYLE = [
     {"selector": "td", "props": "text-align: left; vertical-align: top; white-space: pre-wrap;"},
     {"selector": "th", "props": "text-align: left;"},
@@ -338,12 +359,17 @@ def theme_works_html(protocol: Protocol, run: Run, group: str) -> str:
             run["works"], run["status"], run["current_codes"], theme.id
         )
         items = []
-        for r in df.itertuples(index=False):
+        for r in df.head(THEME_WORKS).itertuples(index=False):
             cite = as_link(r.doi, r.citation) if r.doi else as_html(r.citation)
             where = f"{r.field}: title only" if r.field in TITLE_FIELDS else r.field
             items.append(
                 f"<li>{cite}, <i>{as_html(r.title)}</i>: “{as_html(r.evidence)}” "
                 f"<small>[{as_html(where)}]</small></li>"
+            )
+        if len(df) > THEME_WORKS:
+            items.append(
+                f"<li>… and {len(df) - THEME_WORKS:,} more: {_file_link('current_codes.csv')} "
+                "lists every tag in force with its evidence</li>"
             )
         alone = int(df["field"].isin(TITLE_FIELDS).sum())
         blocks.append(
@@ -359,8 +385,13 @@ def coverage_risk_table(run: Run) -> Styler:
 
 
 def appendix_table(run: Run) -> Styler:
-    df = synthesis.compute_appendix(run["works"], run["status"])
-    return _style(df, links={"doi": len("https://doi.org/")})
+    df, caption = _paged(
+        synthesis.compute_appendix(run["works"], run["status"]),
+        "records (included first)",
+        RunPaths(run["dir"]).shown(RunPaths(run["dir"]).appendix),
+    )
+    style = _style(df, links={"doi": len("https://doi.org/")})
+    return style.set_caption(caption) if caption else style
 
 
 def decision_summary_table(run: Run) -> Styler:
@@ -384,7 +415,12 @@ def studies_table(run: Run) -> Styler | str:
     studies = run.get("studies")
     if studies is None or studies.empty:
         return "No study was included."
-    return _style(synthesis.compute_study_characteristics(run["works"], studies, run["places"]))
+    df, caption = _paged(
+        synthesis.compute_study_characteristics(run["works"], studies, run["places"]),
+        "included studies",
+        "studies.csv",
+    )
+    return _style(df).set_caption(caption) if caption else _style(df)
 
 
 def checklist_table() -> Styler:
