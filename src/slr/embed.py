@@ -19,12 +19,14 @@ import numpy as np
 
 from slr.errors import SlrError
 from slr.layout import cache_dir, embedding_file
+from slr.progress import track
 from slr.tables.io import write_bytes
 
 log = logging.getLogger(__name__)
 DIMENSIONS = 384
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+EMBED_CHUNK = 1024  # texts encoded per step of the progress bar
 MODEL_LANGUAGE = "en"  # the language the model was trained on: only its sentences are embedded
 INSTALL_HINT = "pip install 'slr[embeddings]' (torch==2.13.0 first, for the CPU build)"
 _MODEL = None
@@ -93,12 +95,19 @@ def embed(
             out[i] = vector
     if missing:
         model = load_model()
-        vecs = model.encode(
-            [texts[rows[0]] for rows in missing.values()],
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
+        new = [texts[rows[0]] for rows in missing.values()]
+        chunks = range(0, len(new), EMBED_CHUNK)
+        vecs = np.concatenate([
+            model.encode(
+                new[start : start + EMBED_CHUNK],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            for start in track(
+                chunks, total=len(chunks), desc="embedding", unit=f"× {EMBED_CHUNK} texts"
+            )
+        ])  # fmt: skip
         for (k, rows), v in zip(missing.items(), vecs, strict=True):
             out[rows] = v
             if use_cache:

@@ -27,22 +27,36 @@ def _steps(desc: str, quiet: bool):
     return bar, step
 
 
+def _bars(quiet: bool):
+    """Where the long loops report (slr.progress): a tqdm bar each on stderr, with records
+    per second, shown once a loop has run for two seconds."""
+    if quiet:
+        return None
+
+    def reporter(items, total, desc, unit):
+        return tqdm(items, total=total, desc=desc, unit=unit, leave=False, delay=2, file=sys.stderr)
+
+    return reporter
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from slr.progress import reporting
     from slr.protocol import load_protocol
     from slr.run import run_review
 
     protocol = load_protocol(args.protocol)
     bar, step = _steps(f"slr run {protocol.review.id}", args.quiet)
     try:
-        result = run_review(
-            protocol,
-            add_sources=args.add_source or (),
-            run_id=args.run_id,
-            notebook=not args.no_report,
-            progress=step,
-            from_stage=args.from_stage,
-            reuse=args.reuse,
-        )
+        with reporting(_bars(args.quiet)):
+            result = run_review(
+                protocol,
+                add_sources=args.add_source or (),
+                run_id=args.run_id,
+                notebook=not args.no_report,
+                progress=step,
+                from_stage=args.from_stage,
+                reuse=args.reuse,
+            )
     finally:
         bar.close()
     c = result.counts

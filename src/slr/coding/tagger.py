@@ -46,6 +46,7 @@ import pandas as pd
 from slr.clock import now_utc
 from slr.embed import MODEL_LANGUAGE, embed
 from slr.layout import ReviewPaths
+from slr.progress import track
 from slr.protocol import Protocol, Theme, all_terms
 from slr.tables.contracts import CODES
 from slr.tables.schema import as_list, conform, is_missing
@@ -221,7 +222,7 @@ def tag_candidates(
 
     found = []
     to_embed: dict[str, None] = {}
-    for _, work in subset.iterrows():
+    for _, work in track(subset.iterrows(), total=len(subset), desc="tagging", unit="works"):
         spans = work_spans(work, words)
         roles = sentence_roles(spans, vocabulary)
         for m in matchers:

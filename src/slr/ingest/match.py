@@ -17,6 +17,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from slr.ingest.fields import normalise_title
+from slr.progress import track
 
 FUZZY_MIN = 95  # rapidfuzz ratio for near-identical titles
 BLOCK_WORDS = 4  # a title is compared with the titles holding one of its rarest words
@@ -103,7 +104,8 @@ _Row = namedtuple("_Row", _RECORD_COLUMNS)
 def records(works: pd.DataFrame) -> list[Record]:
     recs = []
     columns = [works[c].tolist() for c in _RECORD_COLUMNS]  # one conversion per column
-    for i, row in enumerate(map(_Row._make, zip(*columns, strict=True))):
+    rows = map(_Row._make, zip(*columns, strict=True))
+    for i, row in enumerate(track(rows, total=len(works), desc="deduplicating")):
         title = normalise_title(row.title) if isinstance(row.title, str) else ""
         urls = {normalise_url(u) for u in [row.url, *row.other_urls] if isinstance(u, str)}
         recs.append(

@@ -24,6 +24,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from slr.clock import now_utc
+from slr.progress import track
 from slr.protocol import (
     CodebookRule,
     Criterion,
@@ -146,7 +147,7 @@ def screen_rules(
     criteria = [c for c in protocol.automated_criteria() if c.stage in stages and c.rule]
     rows: list[dict] = []
     canonical = works[works["duplicate_of"].isna()]
-    for _, work in canonical.iterrows():
+    for _, work in track(canonical.iterrows(), total=len(canonical), desc="rule screening"):
         for stage in (s for s in STAGE_ORDER if s in stages):
             stage_criteria = [c for c in criteria if c.stage == stage]
             if not stage_criteria:
