@@ -421,12 +421,13 @@ def _print_table(df: pd.DataFrame, seeds: list[int]) -> None:
 
 
 def _print_stops(stops: pd.DataFrame) -> None:
-    """Per stopping rule, on the default's orders and on every tool's: how often it stopped
-    at or above the recall target (with a 95 % Clopper-Pearson interval), the lowest recall
-    at a stop, and the share of records left unscreened (bootstrap interval as above)."""
+    """Per stopping rule, on the default's orders and on every tool's: how often it stopped,
+    how many of its stops reached the recall target (with a 95 % Clopper-Pearson interval),
+    the lowest recall at a stop, and the share of records left unscreened (0 where it never
+    stopped; bootstrap interval as above)."""
     print(f"\nStopping rules (recall target {RECALL_TARGET:.0%}, confidence {CONFIDENCE:.0%}, "
           "checked every 5 records), on the default's orders and on every tool's:")  # fmt: skip
-    head = (f"{'rule':<16}{'orders':<9}{'n':>5}{'stopped':>9}{'recall ≥ target':>17}"
+    head = (f"{'rule':<16}{'orders':<9}{'n':>5}{'stopped':>9}{'stops ≥ target':>16}"
             f"{'95% interval':>16}{'min recall':>12}{'unscreened':>12}{'95% interval':>18}")  # fmt: skip
     print(head)
     print("-" * len(head))
@@ -435,17 +436,19 @@ def _print_stops(stops: pd.DataFrame) -> None:
             part = part[part["rule"] == rule]
             if part.empty:
                 continue
+            stopped = int(part["stopped"].sum())
             ok = int((part["stopped"] & (part["recall"] >= RECALL_TARGET)).sum())
-            ci = binomtest(ok, len(part)).proportion_ci(0.95)
+            ci = binomtest(ok, stopped).proportion_ci(0.95) if stopped else None
+            share = f"{ok}/{stopped}" if stopped else "-"
+            interval = f"[{ci.low:.3f}, {ci.high:.3f}]" if ci else ""
             saved = part.groupby(["dataset", "seed"])["saved"].mean()
             est, low, high = _boot(saved)
-            print(f"{rule:<16}{label:<9}{len(part):>5}{int(part['stopped'].sum()):>9}"
-                  f"{ok / len(part):>17.1%}  [{ci.low:.3f}, {ci.high:.3f}]"
+            print(f"{rule:<16}{label:<9}{len(part):>5}{stopped:>9}{share:>16}{interval:>16}"
                   f"{part['recall'].min():>12.3f}{est:>12.1%}  [{low:>6.1%}, {high:>6.1%}]")  # fmt: skip
     per = stops[stops["tool"] == DEFAULT].pivot_table(
         index="dataset", columns="rule", values=["recall", "saved"], aggfunc="mean"
     )
-    print("Per dataset, the default's orders (mean over seeds):")
+    print("Per dataset, the default's orders (mean over seeds; recall over the stops only):")
     for name, r in per.iterrows():
         print(f"  {name[:46]:<48}" + "  ".join(
             f"{rule}: recall {r[('recall', rule)]:.3f}, unscreened {r[('saved', rule)]:.1%}"
