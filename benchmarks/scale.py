@@ -37,6 +37,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -233,10 +234,94 @@ def child(protocol_path: Path) -> dict:
             "duplicates_marked": int(works["duplicate_of"].notna().sum())}  # fmt: skip
 
 
+# ---------------------------------------------------------------- the snapshot ingest
+def write_snapshot(folder: Path, n: int, *, seed: int, partitions: int = 20) -> None:
+    """A generated OpenAlex snapshot of ``n`` works (the real layout: data/works/manifest and
+    updated_date=…/part_000.gz partitions, gzipped JSON Lines), varied from the real records as
+    the corpora above are, each work carrying an id, title, year, language, type and
+    abstract_inverted_index."""
+    import gzip
+
+    pool = _pool(DATA)
+    records = pool.to_dict("records")
+    rng = np.random.default_rng(seed)
+    groups = [g.index.to_numpy() for _, g in pool.groupby(["on_topic", "language"])]
+    weights = np.array([len(g) for g in groups], dtype=float)
+    which = rng.choice(len(groups), n, p=weights / weights.sum())  # each work's kind, at once
+    works = folder / "data" / "works"
+    entries, i = [], 0
+    for p in range(partitions):
+        part = works / f"updated_date=2024-{1 + p // 28:02d}-{1 + p % 28:02d}" / "part_000.gz"
+        part.parent.mkdir(parents=True)
+        count = n // partitions + (p < n % partitions)
+        with gzip.open(part, "wt", encoding="utf-8", compresslevel=1) as fh:
+            for _ in range(count):
+                base, other, third = (records[j] for j in rng.choice(groups[which[i]], 3))
+                rec = _vary(base, other, third, i, rng)
+                index: dict[str, list[int]] = {}
+                for pos, word in enumerate(str(rec["abstract"] or "").split()):
+                    index.setdefault(word, []).append(pos)
+                work = {"id": f"https://openalex.org/W{9_000_000_000 + i}", "doi": None,
+                        "display_name": rec["title"], "title": rec["title"],
+                        "publication_year": rec["year"], "language": rec["language"],
+                        "type": "article", "is_retracted": False, "is_paratext": False,
+                        "abstract_inverted_index": index or None}  # fmt: skip
+                fh.write(json.dumps(work) + "\n")
+                i += 1
+        entries.append({"url": f"s3://openalex/data/works/{part.parent.name}/part_000.gz",
+                        "meta": {"content_length": part.stat().st_size, "record_count": count}})  # fmt: skip
+    (works / "manifest").write_text(json.dumps({"entries": entries}), encoding="utf-8")
+
+
+def snapshot_child(snapshot: Path) -> dict:
+    """This review's OpenAlex sources over ``snapshot``: seconds, peak RSS, works found."""
+    from slr.ingest.snapshot import ingest_snapshot
+    from slr.protocol import load_protocol
+
+    stages = _Stages()
+    with tempfile.TemporaryDirectory() as t:
+        project = Path(t)  # the ingest freezes its pages in the project: a copy, not this one
+        shutil.copytree(ROOT / "protocols", project / "protocols")
+        protocol = project / "protocols" / PROTOCOL.name
+        stages.enter("snapshot ingest")
+        manifests = ingest_snapshot(load_protocol(protocol), snapshot, threads=2)
+        row = stages.close()[0]
+    return {**row, "found": {m["source_id"]: m["n_unique"] for m in manifests}}
+
+
+def run_snapshots(sizes: list[int], seed: int) -> list[dict]:
+    out = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="slr-snapshot-") as t:
+            t0 = time.perf_counter()
+            write_snapshot(Path(t), n, seed=seed)
+            made = time.perf_counter() - t0
+            size = sum(p.stat().st_size for p in Path(t).rglob("*.gz"))
+            proc = subprocess.run([sys.executable, __file__, "--snapshot-child", t],
+                                  capture_output=True, text=True, check=False)  # fmt: skip
+        if proc.returncode != 0:
+            raise SystemExit(f"snapshot ingest of {n} records failed: {proc.stderr[-800:]}")
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        out.append({"size": n, "gz_bytes": size, "generated_s": made, **r})
+        print(f"  snapshot {n} records: {r['seconds']:.0f} s", file=sys.stderr, flush=True)
+    return out
+
+
+def _print_snapshots(rows: list[dict]) -> None:
+    print("\nOpenAlex snapshot ingest (DuckDB; this review's two OpenAlex sources over a generated "
+          "snapshot, 20 partitions):")  # fmt: skip
+    head = f"{'records':>10}{'gz MB':>8}{'seconds':>9}{'records/s':>11}{'peak RSS MB':>13}  found"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r['size']:>10,}{r['gz_bytes'] / 2**20:>8.0f}{r['seconds']:>9.1f}"
+              f"{r['size'] / r['seconds']:>11,.0f}{r['rss'] / 2**20:>13.0f}  {r['found']}")  # fmt: skip
+
+
 # ---------------------------------------------------------------- the table
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000, 100000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 50000, 100000])
     ap.add_argument("--budget", type=float, default=1800, help="seconds a size may take")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--on-topic", type=float, default=0.10)
@@ -247,11 +332,22 @@ def main(argv: list[str] | None = None) -> int:
         help="the embedding cache to use and keep (default: a new one, cold); run twice with "
         "the same folder to measure with a warm cache",
     )
+    ap.add_argument(
+        "--snapshot",
+        type=int,
+        nargs="*",
+        default=[100000, 1000000],
+        help="generated snapshot sizes for the DuckDB ingest (none: skip it)",
+    )
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--snapshot-child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help="also write the per-stage rows to this CSV")
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child)))
+        return 0
+    if args.snapshot_child:
+        print(json.dumps(snapshot_child(args.snapshot_child)))
         return 0
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (the benchmark reads ../shared/data)")
@@ -289,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         " (cold)" if not warm else " (warm)"
     )
     _print(results, args)
+    if args.snapshot:
+        _print_snapshots(run_snapshots(sorted(args.snapshot), args.seed))
     return 0
 
 

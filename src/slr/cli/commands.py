@@ -105,6 +105,44 @@ def cmd_harvest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest_snapshot(args: argparse.Namespace) -> int:
+    from slr.ingest.snapshot import ingest_snapshot
+    from slr.layout import ReviewPaths
+    from slr.protocol import load_protocol
+
+    protocol = load_protocol(args.protocol)
+    bar = tqdm(desc="snapshot", unit="work", disable=args.quiet, file=sys.stderr)
+
+    def progress(source_id: str, n: int) -> None:
+        bar.set_postfix_str(source_id)
+        bar.update(n - bar.n)
+
+    try:
+        manifests = ingest_snapshot(
+            protocol,
+            args.snapshot,
+            sources=args.source,
+            memory_limit=args.memory_limit,
+            progress=progress,
+        )
+    finally:
+        bar.close()
+    for m in manifests:
+        snap = m["snapshot"]
+        listed = (
+            f" of the {snap['manifest_parts']} its manifest lists"
+            if snap["manifest_parts"] is not None
+            else ""
+        )
+        _out(
+            f"{m['source_id']}: {m['n_unique']} works from {len(snap['parts_read'])} part files"
+            f"{listed}; frozen in {ReviewPaths.of(protocol).harvest(m['source_id'])}"
+        )
+    if not manifests:
+        _out("the protocol has no OpenAlex sources")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from slr.ingest.corpus import import_file
     from slr.layout import ReviewPaths

@@ -13,6 +13,7 @@ from slr.cli.commands import (
     cmd_harvest,
     cmd_import,
     cmd_import_labels,
+    cmd_ingest_snapshot,
     cmd_run,
     cmd_simulate,
     cmd_status,
@@ -60,6 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--source", action="append", help="only this source id (repeatable)")
     h.add_argument("--base-url", help="OpenAlex base URL (default: $SLR_OPENALEX_URL or the API)")
     h.set_defaults(func=cmd_harvest)
+
+    sn = sub.add_parser(
+        "ingest-snapshot",
+        help="run the protocol's OpenAlex sources over a local OpenAlex snapshot (DuckDB) "
+        "into corpus/",
+    )
+    sn.add_argument("protocol", type=Path)
+    sn.add_argument("snapshot", type=Path, help="the snapshot folder (holding data/works/)")
+    sn.add_argument("--source", action="append", help="only this source id (repeatable)")
+    sn.add_argument(
+        "--memory-limit", default="1GB", help="DuckDB's memory limit (default: %(default)s)"
+    )
+    sn.set_defaults(func=cmd_ingest_snapshot)
 
     i = sub.add_parser("import", help="add a RIS/BibTeX/CSV/OpenAlex file to the frozen corpus")
     i.add_argument("protocol", type=Path)

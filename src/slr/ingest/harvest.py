@@ -110,7 +110,7 @@ def harvest_source(
     manifest["finished_at"] = now_utc()
     manifest["complete"] = True
     write_json(ReviewPaths.harvest_manifest(partial), manifest)
-    _replace(partial, final, paths.harvest_retired(source.id))
+    replace_frozen(partial, final, paths.harvest_retired(source.id))
     if not manifest["count_matches"]:
         logger.warning(
             "%s: harvested %d works but meta.count said %s",
@@ -211,7 +211,8 @@ def _saved_ids(folder: Path, pages: list[dict[str, Any]]) -> list[str]:
     return ids
 
 
-def _replace(partial: Path, final: Path, old: Path) -> None:
+def replace_frozen(partial: Path, final: Path, old: Path) -> None:
+    """Put a completed ``partial`` folder in place of ``final`` (moved to ``old`` meanwhile)."""
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
