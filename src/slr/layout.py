@@ -317,6 +317,17 @@ class RunPaths:
         return self.export("appendix.csv")
 
 
+def snapshot_works(snapshot: Path) -> Path:
+    """The works of an OpenAlex snapshot: ``data/works/``, holding ``updated_date=…/part_….gz``
+    partitions and the ``manifest`` that lists them."""
+    return Path(snapshot) / "data" / "works"
+
+
+def snapshot_manifest(snapshot: Path) -> Path:
+    """The manifest of an OpenAlex snapshot's works (``entries``: each part's URL and count)."""
+    return snapshot_works(snapshot) / "manifest"
+
+
 def cache_dir(*parts: str) -> Path:
     """slr's cache (``$SLR_CACHE``, default ``~/.cache/slr``), one folder per kind of thing."""
     base = os.environ.get(ENV_CACHE) or Path.home() / ".cache" / "slr"

@@ -32,11 +32,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from slr.clock import now_utc
 from slr.errors import HarvestError
 from slr.ingest.fields import invert_abstract
 from slr.ingest.harvest import replace_frozen
-from slr.layout import ReviewPaths
+from slr.layout import ReviewPaths, snapshot_manifest, snapshot_works
 from slr.protocol import OpenAlexSource, Protocol
 from slr.tables.io import read_json, sha256_file, write_bytes, write_json
 
@@ -231,7 +233,7 @@ def snapshot_query(source: OpenAlexSource) -> SnapshotQuery:
 def works_parts(snapshot: Path) -> tuple[list[Path], dict[str, Any]]:
     """The works part files present under ``snapshot`` (sorted by partition and name), and
     what its ``manifest`` says (parts and records it lists)."""
-    works = Path(snapshot) / "data" / "works"
+    works = snapshot_works(snapshot)
     if not works.is_dir():
         raise HarvestError(
             f"{snapshot}: not an OpenAlex snapshot (no data/works/ folder with "
@@ -241,7 +243,7 @@ def works_parts(snapshot: Path) -> tuple[list[Path], dict[str, Any]]:
     if not parts:
         raise HarvestError(f"{works}: no part files (updated_date=…/part_….gz)")
     listed: dict[str, Any] = {"parts": None, "records": None}
-    manifest = works / "manifest"
+    manifest = snapshot_manifest(snapshot)
     if manifest.is_file():
         entries = read_json(manifest).get("entries", [])
         listed = {
@@ -262,8 +264,6 @@ def ingest_snapshot(
 ) -> list[dict[str, Any]]:
     """Run the protocol's OpenAlex sources (all, or ``sources``) over the snapshot in one pass;
     freeze what each finds as that source's harvest; return the manifests."""
-    import duckdb
-
     chosen = [s for s in protocol.sources if isinstance(s, OpenAlexSource)]
     unknown = sorted(set(sources or ()) - {s.id for s in chosen})
     if unknown:

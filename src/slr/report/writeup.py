@@ -14,7 +14,8 @@ import pandas as pd
 from slr.coding.evaluate import SUMMARY_ROWS
 from slr.coding.studies import CHECKS, NOT_STATED
 from slr.escape import as_code, as_markdown
-from slr.protocol import Protocol
+from slr.protocol import FileSource, OpenAlexSource, Protocol
+from slr.report.accuracy import automation_accuracy, coding_accuracy
 from slr.report.certainty import RULES, certainty_table
 from slr.report.synthesis import cite, compute_findings
 from slr.tables.decisions import included_ids
@@ -251,3 +252,67 @@ def other_information_markdown(protocol: Protocol, run) -> str:
         "folder holds every table (`works`, `decisions`, `codes`, `studies`, `claims` …) and a "
         "manifest with the hash of every input and output. `make run` reproduces this report.",
     ])  # fmt: skip
+
+
+def methods_markdown(protocol: Protocol, run) -> str:
+    """The methods section, written from the protocol and the run."""
+    meta, counts = run["meta"], run["meta"]["prisma"]
+    sources = run["sources"].set_index("source_id")
+    lines = [
+        "### Sources and searches",
+        "",
+        "OpenAlex sources are searched by `slr harvest` (its date and `meta.count` are in each "
+        "source's note and harvest manifest); files are read as frozen in the corpus.",
+        "",
+    ]
+    for s in protocol.sources:
+        row = sources.loc[s.id] if s.id in sources.index else None
+        status = f"{row['status']}, {int(row['n_records'])} records" if row is not None else ""
+        if isinstance(s, OpenAlexSource):
+            query = "; ".join(
+                [f"search {as_code(s.search)}"] * bool(s.search)
+                + [f"filter {as_code(f'{k}:{v}')}" for k, v in s.filter.items()]
+            )
+            note = (row["note"] if row is not None else "") or ""
+            lines.append(f"- **{s.id}** (OpenAlex, {s.prisma_group}): {query} — {status}. "
+                         f"{as_markdown(note)}")  # fmt: skip
+        elif isinstance(s, FileSource):
+            lines.append(
+                f"- **{s.id}** ({s.prisma_group}): {as_markdown(s.description or s.path)} — "
+                f"{status}; search date: as given by the source file (none recorded by slr)."
+            )
+    for s in sources.index.difference([x.id for x in protocol.sources]):
+        lines.append(f"- **{as_markdown(s)}** (added file): {sources.loc[s, 'status']}, "
+                     f"{int(sources.loc[s, 'n_records'])} records.")  # fmt: skip
+    lines += ["", "### Eligibility criteria", ""]
+    for c in protocol.criteria:
+        how = f"automated at {c.stage}" if c.rule else "applied by reviewers"
+        lines.append(f"- **{c.id}** {c.label} ({how})")
+    sc = protocol.screening
+    reviewers = sorted(set(run["decisions"]["reviewer"]))
+    lines += [
+        "", "### Screening", "",
+        f"Decisions by {', '.join(map(as_markdown, reviewers))}; automated criteria: "
+        f"{', '.join(sc.automate or ()) or 'none'}. People screen in `notebooks/02_screening.py`, "
+        f"prioritised by the `{sc.model}` model, with the stopping rule of Callaghan & "
+        f"Müller-Hansen (recall target {sc.recall_target:.0%}, confidence {sc.confidence:.0%}); "
+        f"records excluded by the stopping rule: {counts.get('stopped', 0)}.",
+        *automation_accuracy(protocol, run),
+        "", "### Coding and topics", "",
+        f"Codebook of {len(protocol.codebook)} themes "
+        f"({', '.join(g.label for g in protocol.groups)}), tagged from "
+        f"{' and '.join(lang.name for lang in protocol.languages.values())} indicator terms, "
+        "context-checked cues and MiniLM "
+        f"sentence similarity (threshold {protocol.coding.threshold}); each tag keeps its "
+        "evidence: a sentence that states the theme (not the study's method, background or a "
+        "definition), else the title or a keyword, so such a tag rests on the title alone.",
+        *coding_accuracy(protocol, run),
+        "", f"Topics: BERTopic on the included works, seed {protocol.topics_seed}"
+        f" (fitted on a seeded sample of {protocol.coding.topics_sample:,} when there are more, "
+        "the others assigned to its topics).",
+        "", "### Reproducibility", "",
+        f"Protocol version `{meta['protocol_version']}`, SHA-256 `{meta['protocol_hash'][:16]}…`; "
+        "the run's `manifest.json` lists the hash of every input and output file, package "
+        "versions and seeds; `slr diff` compares two runs.",
+    ]  # fmt: skip
+    return "\n".join(lines)
