@@ -99,3 +99,12 @@ def test_a_folder_that_is_not_a_snapshot_is_refused(tmp_path, capsys):
     path = _project(tmp_path, {"title.search": "quantum"})
     assert main(["-q", "ingest-snapshot", str(path), str(tmp_path)]) == 1
     assert "not an OpenAlex snapshot (no data/works/ folder" in capsys.readouterr().err
+
+
+def test_too_little_memory_for_duckdb_is_one_clear_error_and_nothing_is_frozen(tmp_path, capsys):
+    path = _project(tmp_path, {"title.search": "quantum"})
+    snapshot = shared("openalex", "snapshot-sample")
+    assert main(["-q", "ingest-snapshot", str(path), str(snapshot), "--memory-limit", "1MB"]) == 1
+    err = capsys.readouterr().err
+    assert "ran out of its 1MB memory limit; give it more (--memory-limit)" in err
+    assert not (path.parent.parent / "corpus" / "mini" / "openalex" / "snap").exists()

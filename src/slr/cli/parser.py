@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     sn.add_argument("snapshot", type=Path, help="the snapshot folder (holding data/works/)")
     sn.add_argument("--source", action="append", help="only this source id (repeatable)")
     sn.add_argument(
-        "--memory-limit", default="1GB", help="DuckDB's memory limit (default: %(default)s)"
+        "--memory-limit", default="512MB", help="DuckDB's memory limit (default: %(default)s)"
     )
     sn.set_defaults(func=cmd_ingest_snapshot)
 

@@ -16,9 +16,8 @@ with a ``manifest``) is read where it lies and streamed: DuckDB keeps memory bou
 OpenAlex's own search stems words ("village" also finds "villages") and ``search`` reaches full
 texts the snapshot does not hold; here words match as written, so write out the forms (as this
 review's protocol does). The works found are saved in pages shaped like the API's (``results``),
-each work as the snapshot holds it, with a manifest carrying a harvest's fields plus the snapshot
-partitions read; the previous frozen copy of the source is replaced only when the ingest is
-complete.
+each as the snapshot holds it, with a harvest's manifest plus the partitions read; the frozen
+copy is replaced only when the ingest is complete.
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ from slr.protocol import OpenAlexSource, Protocol
 from slr.tables.io import read_json, sha256_file, write_bytes, write_json
 
 PAGE_SIZE = 200  # works per saved page, as a harvest's
+MAX_WORK_BYTES = 16 * 2**20  # the longest work a part file may hold (DuckDB's default)
 SEARCH_FILTERS = {  # filter → the fields it searches
     "title_and_abstract.search": ("title", "abstract"),
     "title.search": ("title",),
@@ -258,7 +258,7 @@ def ingest_snapshot(
     snapshot: Path,
     *,
     sources: list[str] | None = None,
-    memory_limit: str = "1GB",
+    memory_limit: str = "512MB",
     threads: int | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> list[dict[str, Any]]:
@@ -291,27 +291,32 @@ def ingest_snapshot(
         f"v AS (SELECT raw, {flags} FROM u) "
         f"SELECT * FROM v WHERE {' OR '.join(f's{i}' for i in range(len(queries)))}"
     )
-    cursor = con.execute(sql, [[str(p) for p in parts]])
-    while batch := cursor.fetchmany(5000):
-        for raw, *hits in batch:
-            work = json.loads(raw)
-            for out, query, hit in zip(outs, queries, hits, strict=True):
-                if hit:
-                    out.candidates += 1
-                    if query.check(work):
-                        out.add(work)
-        if progress:
-            for s, out in zip(chosen, outs, strict=True):
-                progress(s.id, len(out.ids))
+    try:
+        cursor = con.execute(sql, [[str(p) for p in parts]])
+        while batch := cursor.fetchmany(5000):
+            for raw, *hits in batch:
+                work = json.loads(raw)
+                for out, query, hit in zip(outs, queries, hits, strict=True):
+                    if hit:
+                        out.candidates += 1
+                        if query.check(work):
+                            out.add(work)
+            if progress:
+                for s, out in zip(chosen, outs, strict=True):
+                    progress(s.id, len(out.ids))
+    except duckdb.OutOfMemoryException as e:
+        raise HarvestError(
+            f"{snapshot}: DuckDB ran out of its {memory_limit} memory limit; give it more "
+            f"(--memory-limit) or fewer threads ({e})"
+        ) from e
+    except duckdb.Error as e:  # a damaged part file, a work longer than MAX_WORK_BYTES
+        raise HarvestError(f"{snapshot}: the snapshot could not be read: {e}") from e
     manifests = []
     for s, out in zip(chosen, outs, strict=True):
         out.finish()
         replace_frozen(out.folder, paths.harvest(s.id), paths.harvest_retired(s.id))
         manifests.append(out.manifest)
     return manifests
-
-
-MAX_WORK_BYTES = 64 * 2**20  # the longest work a part file may hold
 
 
 def _manifest(protocol, source, query, parts, listed, snapshot: Path) -> dict[str, Any]:
