@@ -205,6 +205,13 @@ def link_by_key(
                 groups.link(first, other, rule)
 
 
+def _fuzzy_titles(recs: list[Record]) -> tuple[list[int], list[str]]:
+    """The records whose titles are long enough to match fuzzily (20 characters), and those
+    titles: what both :func:`fuzzy_pairs` and :func:`all_fuzzy_pairs` compare."""
+    idx = [r.i for r in recs if len(r.title) >= 20]
+    return idx, [recs[i].title for i in idx]
+
+
 def fuzzy_pairs(recs: list[Record], min_score: int) -> Iterable[tuple[int, int]]:
     """Pairs of titles of 20 characters or more whose rapidfuzz ratio is at least
     ``min_score``, in (a, b) order with a < b, without comparing all pairs.
@@ -216,8 +223,7 @@ def fuzzy_pairs(recs: list[Record], min_score: int) -> Iterable[tuple[int, int]]
     rarest words are changed in the other. Candidates are scored in vectorised chunks.
     ``make bench-dedup`` and the tests compare it with all pairs.
     """
-    idx = [r.i for r in recs if len(r.title) >= 20]
-    titles = [recs[i].title for i in idx]
+    idx, titles = _fuzzy_titles(recs)
     words = [frozenset(t.split()) for t in titles]
     count = Counter(w for ws in words for w in ws)
     holding: dict[str, list[int]] = defaultdict(list)
@@ -256,8 +262,7 @@ def fuzzy_pairs(recs: list[Record], min_score: int) -> Iterable[tuple[int, int]]
 
 def all_fuzzy_pairs(recs: list[Record], min_score: int) -> set[tuple[int, int]]:
     """What :func:`fuzzy_pairs` finds, by comparing every pair (for tests and benchmarks)."""
-    idx = [r.i for r in recs if len(r.title) >= 20]
-    titles = [recs[i].title for i in idx]
+    idx, titles = _fuzzy_titles(recs)
     if len(titles) < 2:
         return set()
     block = process.cdist(titles, titles, scorer=fuzz.ratio, score_cutoff=min_score, dtype=np.uint8)
