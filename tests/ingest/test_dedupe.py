@@ -279,3 +279,31 @@ def test_blocked_fuzzy_matching_on_real_records():
         works = assign_work_ids(normalise_source(read_source(path, fmt), source_id="t"))
         recs = records(works)
         assert set(fuzzy_pairs(recs, FUZZY_MIN)) == all_fuzzy_pairs(recs, FUZZY_MIN)
+
+
+def test_character_count_bound_never_exceeds_the_edit_distance():
+    """The bound that drops candidates before scoring must lose no pair: for titles in many
+    scripts (more characters than the bound has columns) it stays at most the Indel distance."""
+    import random
+
+    from rapidfuzz.distance import Indel
+
+    from slr.ingest.match import _char_counts
+
+    rng = random.Random(7)
+    alphabet = (
+        "abcdefghijklmnopqrstuvwxyz éüçñ"
+        + "αβγδεζηθ"
+        + "муниципальный"
+        + "農村企業開発"
+        + "0123456789"
+    )
+    titles = ["".join(rng.choice(alphabet) for _ in range(rng.randint(20, 90))) for _ in range(300)]
+    titles += [t[:-1] + rng.choice(alphabet) for t in titles[:100]]  # near copies
+    counts = _char_counts(titles)
+    assert counts.shape == (len(titles), 64) and len(set(alphabet)) > 64
+    for _ in range(3000):
+        a, b = rng.randrange(len(titles)), rng.randrange(len(titles))
+        assert abs(counts[a] - counts[b]).sum() <= Indel.distance(titles[a], titles[b])
+    for k in range(100):
+        assert abs(counts[k] - counts[300 + k]).sum() <= Indel.distance(titles[k], titles[300 + k])
