@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: the CPU build (any other version pulls a multi-GB CUDA build)
 	$(BIN)/python -m pip install --quiet -c constraints.txt "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,embeddings,topics,lab]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,embeddings,topics,lab,dask]"
 	@$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.endswith('+cpu') else 'torch ' + v + ' is not the CPU build')"
 	# the slr kernel, and .py notebooks opening as notebooks (settings inside the venv)
 	$(BIN)/python tools/lab_settings.py

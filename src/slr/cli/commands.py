@@ -4,6 +4,7 @@ short summary. Each verb imports its stages when it runs (start-up speed)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -40,14 +41,17 @@ def _bars(quiet: bool):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from slr.compute import cluster
     from slr.progress import reporting
     from slr.protocol import load_protocol
     from slr.run import run_review
 
     protocol = load_protocol(args.protocol)
+    # Dask's own INFO lines (scheduler, workers), unless asked for; its workers inherit this
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "debug" if args.debug else "warning")
     bar, step = _steps(f"slr run {protocol.review.id}", args.quiet)
     try:
-        with reporting(_bars(args.quiet)):
+        with reporting(_bars(args.quiet)), cluster(args.dask):
             result = run_review(
                 protocol,
                 add_sources=args.add_source or (),

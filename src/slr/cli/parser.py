@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from slr.cli.commands import (
@@ -52,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="reuse an earlier run's outputs for the stages before this one",
     )
     r.add_argument("--reuse", type=Path, help="the run folder --from reuses (default: latest)")
+    r.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=os.environ.get("SLR_DASK") or None,
+        help="embed, tag and assign topics on a Dask cluster: its scheduler's address "
+        "(tcp://host:8786), or 'local' for 2 worker processes here; the outputs are the same "
+        "(default: $SLR_DASK, else this process alone)",
+    )
     r.set_defaults(func=cmd_run)
 
     h = sub.add_parser(

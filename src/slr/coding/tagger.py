@@ -44,9 +44,9 @@ import numpy as np
 import pandas as pd
 
 from slr.clock import now_utc
+from slr.compute import map_chunks
 from slr.embed import MODEL_LANGUAGE, embed
 from slr.layout import ReviewPaths
-from slr.progress import track
 from slr.protocol import Protocol, Theme, all_terms
 from slr.tables.contracts import CODES
 from slr.tables.schema import as_list, conform, is_missing
@@ -56,6 +56,7 @@ from slr.text import compile_terms, find_terms, sentence_language, split_sentenc
 CODE_FIELDS = ("title", "keywords", "abstract", "title_alt", "abstract_alt")
 # a tag whose evidence is in one of these rests on the title (or a keyword) alone
 TITLE_FIELDS = ("title", "keywords", "title_alt")
+TAG_CHUNK = 500  # works scanned per step (of the progress bar; a task on Dask)
 
 
 @dataclass(frozen=True)
@@ -220,20 +221,20 @@ def tag_candidates(
     ]
     words = protocol.function_words()
 
-    found = []
+    columns = ["work_id", *CODE_FIELDS]
+    chunks = [subset[columns].iloc[k : k + TAG_CHUNK] for k in range(0, len(subset), TAG_CHUNK)]
+    scan = partial(_scan, matchers=matchers, function_words=words, vocabulary=vocabulary)
+    found = [
+        (work_id, spans, roles, matchers[m], cands)
+        for part in map_chunks(scan, chunks, desc="tagging", unit=f"× {TAG_CHUNK} works")
+        for work_id, spans, roles, m, cands in part
+    ]
     to_embed: dict[str, None] = {}
-    for _, work in track(subset.iterrows(), total=len(subset), desc="tagging", unit="works"):
-        spans = work_spans(work, words)
-        roles = sentence_roles(spans, vocabulary)
-        for m in matchers:
-            cands = m.candidates(spans)
-            if not cands:
-                continue
-            found.append((work["work_id"], spans, roles, m, cands))
-            if semantic:
-                for c in cands:
-                    if c["kind"] == "cue" and spans[c["span"]].lang == MODEL_LANGUAGE:
-                        to_embed[spans[c["span"]].text] = None
+    if semantic:
+        for _, spans, _, _, cands in found:
+            for c in cands:
+                if c["kind"] == "cue" and spans[c["span"]].lang == MODEL_LANGUAGE:
+                    to_embed[spans[c["span"]].text] = None
     scores: dict[str, dict[str, float]] = {}
     if semantic and to_embed:
         sentences = list(to_embed)
@@ -249,6 +250,20 @@ def tag_candidates(
     ]
     columns = ["work_id", "theme_id", "evidence", "source_field", "method", "score", "rule"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _scan(works: pd.DataFrame, *, matchers, function_words, vocabulary) -> list[tuple]:
+    """Each (work, theme) with candidates in one chunk of works: ``(work_id, spans, roles,
+    matcher index, candidates)``, in the chunk's order (here, or on a Dask worker)."""
+    found = []
+    for _, work in works.iterrows():
+        spans = work_spans(work, function_words)
+        roles = sentence_roles(spans, vocabulary)
+        for m, matcher in enumerate(matchers):
+            cands = matcher.candidates(spans)
+            if cands:
+                found.append((work["work_id"], spans, roles, m, cands))
+    return found
 
 
 def role_vocabulary(protocol: Protocol) -> tuple:

@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.metrics import adjusted_rand_score
 
+from slr.compute import map_chunks
 from slr.embed import MODEL_LANGUAGE, embed
 from slr.errors import SlrError
 from slr.layout import ReviewPaths
@@ -44,6 +46,7 @@ from slr.text import sentence_language
 INSTALL_HINT = "pip install 'slr[topics]' (install torch==2.13.0 first, for the CPU build)"
 SMALL_CORPUS = 200  # documents; below it, the pca-kmeans configuration (measured: more stable)
 TOP_WORDS = 8
+ASSIGN_CHUNK = 1000  # works assigned to the fitted topics per step (a task on Dask)
 
 
 def work_text(work: pd.Series | dict, function_words: Mapping[str, frozenset[str]]) -> str:
@@ -182,8 +185,13 @@ def fit_topics(
     topics[fit] = fitted
     rest = np.setdiff1d(np.arange(n_all), fit)
     if len(rest):
-        assigned, _ = model.transform([texts[i] for i in rest], embeddings[rest])
-        topics[rest] = assigned
+        # in fixed chunks, so that the assignments are the same here and on Dask
+        chunks = [rest[k : k + ASSIGN_CHUNK] for k in range(0, len(rest), ASSIGN_CHUNK)]
+        assign = partial(_assign, model=model)
+        parts = [([texts[i] for i in c], embeddings[c]) for c in chunks]
+        topics[rest] = np.concatenate(
+            map_chunks(assign, parts, desc="assigning topics", unit=f"× {ASSIGN_CHUNK} works")
+        )
     topics = topics.tolist()
     seconds = time.perf_counter() - t0
     rows = []
@@ -214,6 +222,18 @@ def fit_topics(
     )
 
 
+def _assign(part: tuple[list[str], np.ndarray], *, model) -> np.ndarray:
+    """The topics a fitted BERTopic model gives one chunk of (texts, embeddings)."""
+    texts, embeddings = part
+    assigned, _ = model.transform(texts, embeddings)
+    return np.asarray(assigned, dtype=int)
+
+
+def _refit(seed: int, **kwargs) -> TopicModel:
+    """:func:`fit_topics` with ``seed`` (one refit of the stability check, here or on Dask)."""
+    return fit_topics(seed=seed, **kwargs)
+
+
 def topic_stability(
     work_ids: Sequence[str],
     texts: Sequence[str],
@@ -238,18 +258,16 @@ def topic_stability(
     if embeddings is None:
         embeddings = embed(list(texts))
     fits = [first] if first is not None else []
-    fits += [
-        fit_topics(
-            work_ids,
-            texts,
-            seed=s,
-            embeddings=embeddings,
-            config=config,
-            stop_words=stop_words,
-            sample=sample,
-        )
-        for s in seeds[len(fits) :]
-    ]
+    refit = partial(
+        _refit,
+        work_ids=list(work_ids),
+        texts=list(texts),
+        embeddings=embeddings,
+        config=config,
+        stop_words=list(stop_words),
+        sample=sample,
+    )
+    fits += map_chunks(refit, list(seeds[len(fits) :]), desc="topic stability", unit="fits")
     base = fits[0].assignments["topic"].to_numpy()
     return pd.DataFrame(
         {

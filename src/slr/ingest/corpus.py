@@ -140,7 +140,11 @@ def read_sources(
         assert spec.path is not None
         if not spec.path.is_file():
             if spec.kind == "file":
-                rows.append(_source_row(spec, "missing", 0, path=spec.path, note="file not found"))
+                rows.append(
+                    _source_row(
+                        spec, "missing", 0, path=paths.shown(spec.path), note="file not found"
+                    )
+                )
                 continue
             raise SourceError(f"{spec.path}: file not found (source {spec.id})")
         src = read_source(spec.path, spec.format)
@@ -161,7 +165,7 @@ def read_sources(
                 spec,
                 "read",
                 len(df),
-                path=spec.path,
+                path=paths.shown(spec.path),  # where the project is does not change outputs
                 sha256=sha256_file(spec.path),
                 note=note,
                 df=df,
@@ -188,7 +192,7 @@ def _source_row(
     status: str,
     n: int,
     *,
-    path: Path | None = None,
+    path: str | None = None,
     sha256: str | None = None,
     note: str = "",
     df: pd.DataFrame | None = None,
@@ -199,7 +203,7 @@ def _source_row(
         "prisma_group": spec.prisma_group,
         "status": status,
         "n_records": n,
-        "path": str(path) if path else None,
+        "path": path,
         "sha256": sha256,
         "fields": _fields_summary(df) if df is not None else None,
         "note": note or None,
