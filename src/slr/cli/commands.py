@@ -47,8 +47,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from slr.run import run_review
 
     protocol = load_protocol(args.protocol)
-    # Dask's own INFO lines (scheduler, workers), unless asked for; its workers inherit this
-    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "debug" if args.debug else "warning")
+    if args.dask:  # Dask's own INFO lines (scheduler, workers) only when asked; workers inherit it
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "debug" if args.debug else "warning")
     bar, step = _steps(f"slr run {protocol.review.id}", args.quiet)
     try:
         with reporting(_bars(args.quiet)), cluster(args.dask):

@@ -223,7 +223,7 @@ def _char_counts(titles: list[str], columns: int = 64) -> np.ndarray:
     column = np.minimum(rank[codes], columns - 1)
     row = np.repeat(np.arange(len(titles)), [len(t) for t in titles])
     flat = np.bincount(row * columns + column, minlength=len(titles) * columns)
-    return flat.reshape(len(titles), columns).astype(np.int16)
+    return flat.reshape(len(titles), columns).astype(np.int32)  # a count, even of a long title
 
 
 def fuzzy_pairs(recs: list[Record], min_score: int) -> Iterable[tuple[int, int]]:
