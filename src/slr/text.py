@@ -97,6 +97,7 @@ class TermSet(tuple):
     then done with one search instead of one per term."""
 
     union: re.Pattern[str] | None
+    texts: frozenset[str]  # the terms as written, for testing against TermIndex.found
 
     def __new__(cls, terms: Iterable[Term]) -> TermSet:
         self = super().__new__(cls, terms)
@@ -106,6 +107,7 @@ class TermSet(tuple):
             if cores and all(cores)
             else None
         )
+        self.texts = frozenset(t.text for t in self)
         return self
 
 
@@ -135,6 +137,60 @@ def find_terms(terms: Iterable[Term], text: str | None) -> list[tuple[Term, re.M
         if m:
             out.append((t, m))
     return out
+
+
+_WORD = re.compile(r"\w+")
+
+
+class TermIndex:
+    """Every term of many term sets, searched at once: :meth:`found` tells which of them occur
+    in a text, so that a text tested against many sets (a codebook's themes, each with terms,
+    cues and exclusions) is searched once, not once per set.
+
+    A term is searched only in a text with a word that starts with its first word (folded,
+    :func:`fold_case`; a term can match only at a word start), so the few terms a text could
+    hold are searched and the rest cost one dictionary look-up per word and prefix length.
+    Terms whose first word is not ASCII letters or digits are searched in every text."""
+
+    WORDS_KEPT = 200_000  # words whose terms are remembered, at most
+
+    def __init__(self, termsets: Iterable[Iterable[Term]]):
+        by_first: dict[str, dict[str, Term]] = {}
+        always: dict[str, Term] = {}
+        for terms in termsets:
+            for t in terms:
+                if t.literal and _WORD.fullmatch(t.literal):
+                    by_first.setdefault(t.literal, {})[t.text] = t
+                else:
+                    always[t.text] = t
+        self._by_first = {first: tuple(ts.values()) for first, ts in by_first.items()}
+        self._always = tuple(always.values())
+        self._lengths = sorted({len(first) for first in by_first})
+        self._by_word: dict[str, tuple[Term, ...]] = {}
+
+    def found(self, text: str | None) -> frozenset[str]:
+        """The terms (as written, :attr:`Term.text`) that occur in ``text``: for each term,
+        what ``find_terms([term], text)`` would find."""
+        if not text:
+            return frozenset()
+        possible: dict[str, Term] = {t.text: t for t in self._always}
+        for word in set(_WORD.findall(fold_case(text))):
+            terms = self._by_word.get(word)
+            if terms is None:
+                terms = self._starting(word)
+            for t in terms:
+                possible[t.text] = t
+        return frozenset(name for name, t in possible.items() if t.search(text))
+
+    def _starting(self, word: str) -> tuple[Term, ...]:
+        """The terms whose first word starts ``word`` (remembered: words repeat)."""
+        terms = tuple(
+            t for n in self._lengths if n <= len(word) for t in self._by_first.get(word[:n], ())
+        )
+        if len(self._by_word) >= self.WORDS_KEPT:
+            self._by_word.clear()
+        self._by_word[word] = terms
+        return terms
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])")

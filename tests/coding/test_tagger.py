@@ -3,12 +3,19 @@ semantic gate, evidence kept."""
 
 import numpy as np
 import pytest
-from helpers import ROOT, make_works
+from helpers import ROOT, make_works, shared
 
 from slr.coding.tagger import code_works
 from slr.errors import SlrError
 from slr.protocol import all_terms, load_protocol
-from slr.text import compile_term, compile_terms, find_terms, sentence_language, split_sentences
+from slr.text import (
+    TermIndex,
+    compile_term,
+    compile_terms,
+    find_terms,
+    sentence_language,
+    split_sentences,
+)
 
 PROTOCOL = load_protocol(ROOT / "protocols" / "rural-community-business.yaml")
 
@@ -88,6 +95,46 @@ def test_a_term_set_finds_what_its_terms_find_one_by_one():
         "ikan*",
         "small business",
     ]
+
+
+def test_one_index_finds_what_each_term_set_finds():
+    """The tagger searches each span once, with one index of every term of the codebook and
+    the protocol's problem, method and role terms: for every set, the terms it finds in a text
+    are the ones the set finds by itself, on real abstracts and on awkward texts (case folds,
+    hyphens, apostrophes, a term inside a longer word, a first word that is not ASCII)."""
+    import json
+
+    c = PROTOCOL.coding
+    lists = [c.problem_terms, c.method_terms, c.purpose_terms, c.result_terms, c.definition_terms]
+    sets = [compile_terms(all_terms(t)) for t in lists]
+    for theme in PROTOCOL.codebook:
+        sets += [compile_terms(all_terms(theme.terms)), compile_terms(all_terms(theme.cues))]
+        sets.append(compile_terms(theme.exclude_terms))
+    sets.append(compile_terms(["small business", "ikan*", "women's group*", "évaluation", "e-kur"]))
+    index = TermIndex(sets)
+    records = shared("rural-corpus", "records.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [
+        "İkan asin dan ſmall buſineſs of WOMEN'S GROUPS; an évaluation of e-KUR loans.",
+        "Selfhelp groups, self--help groups and micro-enterprises; kurang modal; UMKMs.",
+        "",
+    ]
+    for line in records[:120]:
+        rec = json.loads(line)
+        texts += [rec["title"] or "", *rec["keywords"], *split_sentences(rec["abstract"])]
+    found_any = 0
+    for text in texts:
+        found = index.found(text)
+        for terms in sets:
+            assert found & terms.texts == {t.text for t, _ in find_terms(terms, text)}, text
+        found_any += bool(found)
+    assert found_any > len(texts) / 2
+    assert set(index.found(texts[0])) >= {
+        "small business",
+        "ikan*",
+        "women's group*",
+        "évaluation",
+        "e-kur",
+    }
 
 
 def test_codes_carry_coder_time_and_protocol_version():

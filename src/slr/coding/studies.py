@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from slr.coding.tagger import role_vocabulary, sentence_roles, work_spans
+from slr.coding.spans import role_vocabulary, sentence_roles, work_spans
 from slr.protocol import Protocol, all_terms
 from slr.tables.contracts import STUDIES
 from slr.tables.schema import conform, is_missing

@@ -36,87 +36,106 @@ Tags are rows (``slr.tables.contracts.CODES``), appended like decisions. A perso
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from slr.clock import now_utc
+from slr.coding.spans import (
+    CODE_FIELDS,
+    WEAK_ROLES,
+    Span,
+    role_vocabulary,
+    sentence_roles,
+    work_spans,
+)
 from slr.compute import map_chunks
 from slr.embed import MODEL_LANGUAGE, embed
 from slr.layout import ReviewPaths
 from slr.protocol import Protocol, Theme, all_terms
 from slr.tables.contracts import CODES
-from slr.tables.schema import as_list, conform, is_missing
-from slr.text import compile_terms, find_terms, sentence_language, split_sentences
+from slr.tables.schema import conform
+from slr.text import TermIndex, TermSet, compile_terms, find_terms
 
-# where evidence is looked for, most telling first
-CODE_FIELDS = ("title", "keywords", "abstract", "title_alt", "abstract_alt")
 # a tag whose evidence is in one of these rests on the title (or a keyword) alone
 TITLE_FIELDS = ("title", "keywords", "title_alt")
 TAG_CHUNK = 500  # works scanned per step (of the progress bar; a task on Dask)
 
 
-@dataclass(frozen=True)
-class Span:
-    """A unit of a work's text: a title, a keyword or a sentence of an abstract."""
-
-    field: str
-    text: str
-    lang: str
-
-
-def work_spans(work: pd.Series | dict, function_words: Mapping[str, frozenset[str]]) -> list[Span]:
-    """The title, each keyword and each abstract sentence of ``work``, in ``CODE_FIELDS`` order,
-    each with its language (by ``function_words``, :func:`slr.text.sentence_language`)."""
-    spans: list[Span] = []
-    for field in CODE_FIELDS:
-        value = work.get(field) if isinstance(work, dict) else work[field]
-        if field == "keywords":
-            for kw in as_list(value):
-                spans.append(Span(field, kw, sentence_language(kw, function_words)))
-            continue
-        if is_missing(value):
-            continue
-        text = str(value).strip()
-        if not text:
-            continue
-        parts = split_sentences(text) if field.startswith("abstract") else [text]
-        spans.extend(Span(field, p, sentence_language(p, function_words)) for p in parts)
-    return spans
-
-
 class _Matcher:
     """One theme's compiled terms, cues and exclusions, and where its cues count."""
 
-    def __init__(self, theme: Theme, cue_rule: str, problems, methods=()):
+    def __init__(self, theme: Theme, cue_rule: str):
         self.theme = theme
         self.cue_rule = cue_rule
-        self.methods = methods
         self.terms = compile_terms(all_terms(theme.terms))
         self.cues = compile_terms(all_terms(theme.cues))
         self.excluded = compile_terms(theme.exclude_terms)
-        self.problems = problems
+        # where each term stands in its list (a term listed in two languages, twice), so that
+        # the terms found are named in the protocol's order, as find_terms names them
+        self.term_at = _positions(self.terms)
+        self.cue_at = _positions(self.cues)
 
-    def candidates(self, spans: list[Span]) -> list[dict]:
-        out = []
-        for i, span in enumerate(spans):
-            if self.excluded and find_terms(self.excluded, span.text):
+
+def _positions(terms: TermSet) -> dict[str, list[int]]:
+    at: dict[str, list[int]] = {}
+    for i, t in enumerate(terms):
+        at.setdefault(t.text, []).append(i)
+    return at
+
+
+def _in_order(found: frozenset[str], at: dict[str, list[int]]) -> list[str]:
+    return [text for _, text in sorted((i, text) for text in found for i in at[text])]
+
+
+class _Codebook:
+    """Every theme's matcher, and one index of all their terms with the protocol's problem,
+    method and role terms: each span is searched once, and a theme is looked at only for the
+    spans that hold one of its terms or cues."""
+
+    def __init__(self, protocol: Protocol):
+        settings = protocol.coding
+        self.problems = compile_terms(all_terms(settings.problem_terms))
+        self.methods = compile_terms(all_terms(settings.method_terms))
+        self.vocabulary = role_vocabulary(protocol)
+        self.matchers = [_Matcher(t, protocol.group(t.group).cues) for t in protocol.codebook]
+        sets = [s for m in self.matchers for s in (m.terms, m.cues, m.excluded)]
+        self.index = TermIndex([self.problems, self.methods, *self.vocabulary, *sets])
+        self.themes_of: dict[str, set[int]] = {}  # term or cue → the matchers it belongs to
+        for k, m in enumerate(self.matchers):
+            for text in m.terms.texts | m.cues.texts:
+                self.themes_of.setdefault(text, set()).add(k)
+
+    def candidates(self, spans: list[Span], found: list[frozenset[str]]) -> dict[int, list]:
+        """For each matcher (by index) whose terms or cues are in ``spans``, its candidate
+        spans, in span order: ``found`` holds each span's terms (:meth:`TermIndex.found`).
+        Spans with an excluded term of the theme, and abstract sentences about the study's
+        method, are not candidates."""
+        out: dict[int, list] = {}
+        for i, (span, terms) in enumerate(zip(spans, found, strict=True)):
+            touched = {k for text in terms for k in self.themes_of.get(text, ())}
+            if not touched:
                 continue
-            if span.field.startswith("abstract") and find_terms(self.methods, span.text):
+            if span.field.startswith("abstract") and not self.methods.texts.isdisjoint(terms):
                 continue
-            hits = [t.text for t, _ in find_terms(self.terms, span.text)]
-            if hits:
-                out.append({"span": i, "kind": "terms", "terms": hits})
-                continue
-            cues = [t.text for t, _ in find_terms(self.cues, span.text)]
-            if cues:
-                problem = self.cue_rule == "near_problem" and _near(
-                    self.cues, self.problems, span.text
+            for k in sorted(touched):
+                m = self.matchers[k]
+                if not m.excluded.texts.isdisjoint(terms):
+                    continue
+                hits = _in_order(terms & m.terms.texts, m.term_at)
+                if hits:
+                    out.setdefault(k, []).append({"span": i, "kind": "terms", "terms": hits})
+                    continue
+                cues = _in_order(terms & m.cues.texts, m.cue_at)
+                problem = m.cue_rule == "near_problem" and _near(
+                    [t for t in m.cues if t.text in terms],
+                    [t for t in self.problems if t.text in terms],
+                    span.text,
                 )
-                out.append({"span": i, "kind": "cue", "terms": cues, "problem": problem})
+                cand = {"span": i, "kind": "cue", "terms": cues, "problem": problem}
+                out.setdefault(k, []).append(cand)
         return out
 
 
@@ -153,43 +172,6 @@ def semantic_scores(
     return out
 
 
-ROLES = ("background", "definition", "purpose", "method", "results", "other")
-
-
-def sentence_roles(spans: list[Span], vocabulary) -> list[str]:
-    """The role of each span (:data:`ROLES`): titles and keywords ``other``; abstract sentences
-    ``definition``, ``results``, ``purpose`` or ``method`` by their terms (in that order), or
-    ``background`` before the first purpose, method or result sentence of their abstract (when
-    it has one), else ``other``. ``vocabulary``: :func:`role_vocabulary`."""
-    purpose, method, result, definition = vocabulary
-    roles, started = [], {}
-    for span in spans:
-        if not span.field.startswith("abstract"):
-            roles.append("other")
-            continue
-        if find_terms(definition, span.text):
-            role = "definition"
-        elif find_terms(result, span.text):
-            role = "results"
-        elif find_terms(purpose, span.text):
-            role = "purpose"
-        elif find_terms(method, span.text):
-            role = "method"
-        else:
-            role = "other" if started.get(span.field) else "background"
-        if role in ("purpose", "method", "results"):
-            started[span.field] = True
-        roles.append(role)
-    # an abstract that never states its purpose, method or results has no background
-    return [
-        "other" if r == "background" and not started.get(span.field) else r
-        for r, span in zip(roles, spans, strict=True)
-    ]
-
-
-WEAK_ROLES = ("background", "definition")
-
-
 def tag_candidates(
     works: pd.DataFrame,
     protocol: Protocol,
@@ -213,19 +195,14 @@ def tag_candidates(
     semantic = settings.semantic if semantic is None else semantic
     threshold = settings.threshold if threshold is None else threshold
     subset = works if work_ids is None else works[works["work_id"].isin(set(work_ids))]
-    problems = compile_terms(all_terms(settings.problem_terms))
-    methods = compile_terms(all_terms(settings.method_terms))
-    vocabulary = role_vocabulary(protocol)
-    matchers = [
-        _Matcher(t, protocol.group(t.group).cues, problems, methods) for t in protocol.codebook
-    ]
+    codebook = _Codebook(protocol)
     words = protocol.function_words()
 
     columns = ["work_id", *CODE_FIELDS]
     chunks = [subset[columns].iloc[k : k + TAG_CHUNK] for k in range(0, len(subset), TAG_CHUNK)]
-    scan = partial(_scan, matchers=matchers, function_words=words, vocabulary=vocabulary)
+    scan = partial(_scan, codebook=codebook, function_words=words)
     found = [
-        (work_id, spans, roles, matchers[m], cands)
+        (work_id, spans, roles, codebook.matchers[m], cands)
         for part in map_chunks(scan, chunks, desc="tagging", unit=f"× {TAG_CHUNK} works")
         for work_id, spans, roles, m, cands in part
     ]
@@ -252,27 +229,17 @@ def tag_candidates(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _scan(works: pd.DataFrame, *, matchers, function_words, vocabulary) -> list[tuple]:
+def _scan(works: pd.DataFrame, *, codebook: _Codebook, function_words) -> list[tuple]:
     """Each (work, theme) with candidates in one chunk of works: ``(work_id, spans, roles,
     matcher index, candidates)``, in the chunk's order (here, or on a Dask worker)."""
-    found = []
-    for _, work in works.iterrows():
+    out = []
+    for work in works.to_dict("records"):
         spans = work_spans(work, function_words)
-        roles = sentence_roles(spans, vocabulary)
-        for m, matcher in enumerate(matchers):
-            cands = matcher.candidates(spans)
-            if cands:
-                found.append((work["work_id"], spans, roles, m, cands))
-    return found
-
-
-def role_vocabulary(protocol: Protocol) -> tuple:
-    """The protocol's compiled purpose, method, result and definition terms."""
-    c = protocol.coding
-    return tuple(
-        compile_terms(all_terms(t))
-        for t in (c.purpose_terms, c.method_terms, c.result_terms, c.definition_terms)
-    )
+        found = [codebook.index.found(span.text) for span in spans]
+        roles = sentence_roles(spans, codebook.vocabulary, found)
+        for m, cands in sorted(codebook.candidates(spans, found).items()):
+            out.append((work["work_id"], spans, roles, m, cands))
+    return out
 
 
 def results_reporting(
