@@ -58,7 +58,10 @@ def test_tagging_on_the_cluster_equals_tagging_here(local_cluster, tmp_path, mon
     pd.testing.assert_frame_equal(on_cluster, here)
 
 
-def test_topic_assignment_and_stability_on_the_cluster_equal_them_here(local_cluster, monkeypatch):
+@pytest.mark.parametrize("neighbours", ["exact", "nn-descent"])
+def test_topic_assignment_and_stability_on_the_cluster_equal_them_here(
+    local_cluster, monkeypatch, neighbours
+):
     pytest.importorskip("bertopic", reason="slr[topics] is not installed")
     from slr.coding import topics
 
@@ -73,7 +76,13 @@ def test_topic_assignment_and_stability_on_the_cluster_equal_them_here(local_clu
 
     def fit_and_check():
         model = topics.fit_topics(
-            ids, texts, seed=4, embeddings=vecs, sample=80, config="umap-hdbscan"
+            ids,
+            texts,
+            seed=4,
+            embeddings=vecs,
+            sample=80,
+            config="umap-hdbscan",
+            neighbours=neighbours,
         )
         stability = topics.topic_stability(
             ids, texts, seeds=[4, 5, 6], embeddings=vecs, first=model, sample=80
@@ -87,6 +96,7 @@ def test_topic_assignment_and_stability_on_the_cluster_equal_them_here(local_clu
     finally:
         compute._client.reset(token)
     assert here[0].info["fitted_on"] == 80 and here[0].info["topics"] >= 2
+    assert on_cluster[0].info["neighbours"] == neighbours
     pd.testing.assert_frame_equal(on_cluster[0].assignments, here[0].assignments)
     pd.testing.assert_frame_equal(on_cluster[0].topics, here[0].topics)
     pd.testing.assert_frame_equal(on_cluster[1], here[1])

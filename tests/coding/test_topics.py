@@ -76,6 +76,34 @@ def test_a_large_corpus_is_fitted_on_a_sample_and_the_rest_assigned():
         fit_topics(ids, texts, seed=5, embeddings=vecs, sample=3)
 
 
+def test_umap_neighbours_exact_below_its_threshold_and_nn_descent_from_it(monkeypatch):
+    """Below NN_DESCENT_FROM placed works UMAP compares all pairs; from it, its nearest-neighbour
+    index (seeded: reruns are identical), which the stability refits inherit; the choice is
+    recorded."""
+    from slr.coding import topics
+
+    ids, texts, vecs, truth = _corpus(50)  # 150 documents
+    umap = {"seed": 7, "embeddings": vecs, "sample": 100, "config": "umap-hdbscan"}
+    assert fit_topics(ids, texts, **umap).info["neighbours"] == "exact"
+    monkeypatch.setattr(topics, "NN_DESCENT_FROM", 150)
+    a = fit_topics(ids, texts, **umap)
+    b = fit_topics(ids, texts, **umap, neighbours="nn-descent")
+    assert a.info["neighbours"] == "nn-descent" and a.info["topics"] >= 2
+    pd.testing.assert_frame_equal(a.assignments, b.assignments)
+    together = a.assignments.assign(subject=truth).query("topic >= 0")
+    assert (together.groupby("topic")["subject"].nunique() == 1).all()
+    monkeypatch.setattr(topics, "NN_DESCENT_FROM", 4096)  # the refits take the first's search
+    refits = []
+    monkeypatch.setattr(topics, "fit_topics", lambda **kw: refits.append(kw) or fit_topics(**kw))
+    stability = topic_stability(ids, texts, seeds=[7, 8], embeddings=vecs, first=a, sample=100)
+    assert len(stability) == 2 and stability["ari_vs_first"].iloc[1] > 0.5
+    assert [kw["neighbours"] for kw in refits] == ["nn-descent"]
+    pca = fit_topics(ids, texts, seed=7, embeddings=vecs, config="pca-kmeans")
+    assert pca.info["neighbours"] == ""  # PCA has none
+    with pytest.raises(SlrError, match="unknown neighbour search 'kd-tree'; valid options"):
+        fit_topics(ids, texts, seed=7, embeddings=vecs, neighbours="kd-tree")
+
+
 def test_stability_reports_ari_per_seed():
     ids, texts, vecs, _ = _corpus(10)
     s = topic_stability(ids, texts, seeds=(1, 2, 3), embeddings=vecs)

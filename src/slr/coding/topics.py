@@ -9,7 +9,11 @@ Two configurations:
 
 * ``umap-hdbscan`` (``SMALL_CORPUS`` documents or more): UMAP to 5 dimensions, HDBSCAN with a
   minimum topic size that grows with the corpus. Documents in no dense region are outliers
-  (topic -1), as BERTopic reports them.
+  (topic -1), as BERTopic reports them. UMAP finds each document's neighbours among all pairs
+  (``exact``) below ``NN_DESCENT_FROM`` documents and with its nearest-neighbour index
+  (``nn-descent``, approximate) from there, as UMAP itself does when it is given that many:
+  when the model is fitted on a sample, the documents counted are all those it places, since
+  placing the others compares each with every fitted one.
 * ``pca-kmeans`` (fewer documents, a few dozen): density clustering would call nearly
   everything an outlier, so the embeddings are reduced with PCA and split with k-means
   (k ≈ √(n/2)); every document gets a topic.
@@ -47,6 +51,8 @@ INSTALL_HINT = "pip install 'slr[topics]' (install torch==2.13.0 first, for the 
 SMALL_CORPUS = 200  # documents; below it, the pca-kmeans configuration (measured: more stable)
 TOP_WORDS = 8
 ASSIGN_CHUNK = 1000  # works assigned to the fitted topics per step (a task on Dask)
+NN_DESCENT_FROM = 4096  # documents; UMAP's own switch to its nearest-neighbour index
+NEIGHBOURS = ("exact", "nn-descent")
 
 
 def work_text(work: pd.Series | dict, function_words: Mapping[str, frozenset[str]]) -> str:
@@ -116,10 +122,13 @@ def fit_topics(
     config: str | None = None,
     stop_words: Iterable[str] = (),
     sample: int | None = None,
+    neighbours: str | None = None,
 ) -> TopicModel:
     """Fit BERTopic on ``texts`` (one per work). ``config``: ``umap-hdbscan``, ``pca-kmeans``
     or None (chosen by corpus size). Embeddings are computed (cached) unless given. Topic words
-    leave out English stop words and ``stop_words``.
+    leave out English stop words and ``stop_words``. ``neighbours`` (``umap-hdbscan``):
+    ``exact``, ``nn-descent`` or None (``nn-descent`` from ``NN_DESCENT_FROM`` documents);
+    ``info["neighbours"]`` says which.
 
     ``sample``: when there are more texts, the model is fitted on ``sample`` of them drawn with
     ``seed`` and the others are assigned to its topics (BERTopic's ``transform``), so the cost
@@ -141,6 +150,14 @@ def fit_topics(
         raise SlrError(
             f"unknown topic configuration {config!r}; valid options: umap-hdbscan, pca-kmeans"
         )
+    if neighbours is None:
+        neighbours = "nn-descent" if n_all >= NN_DESCENT_FROM else "exact"
+    if neighbours not in NEIGHBOURS:
+        raise SlrError(
+            f"unknown neighbour search {neighbours!r}; valid options: {', '.join(NEIGHBOURS)}"
+        )
+    if config != "umap-hdbscan":
+        neighbours = ""  # PCA has no neighbours
     _require()
     from bertopic import BERTopic
 
@@ -151,7 +168,14 @@ def fit_topics(
         from hdbscan import HDBSCAN
         from umap import UMAP
 
-        dim = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)
+        dim = UMAP(
+            n_neighbors=15,
+            n_components=5,
+            min_dist=0.0,
+            metric="cosine",
+            random_state=seed,
+            force_approximation_algorithm=neighbours == "nn-descent",
+        )
         min_size = max(10, n // 250)  # BERTopic's default 10, growing with the corpus
         cluster = HDBSCAN(
             min_cluster_size=min_size,
@@ -216,6 +240,7 @@ def fit_topics(
         {
             "documents": n_all,
             "fitted_on": n,
+            "neighbours": neighbours,
             "topics": int((table["topic"] >= 0).sum()),
             "outliers": int(sum(1 for t in topics if t == -1)),
         },
@@ -244,17 +269,19 @@ def topic_stability(
     first: TopicModel | None = None,
     stop_words: Iterable[str] = (),
     sample: int | None = None,
+    neighbours: str | None = None,
 ) -> pd.DataFrame:
     """Refit with each seed; adjusted Rand index of each seed's topics against the first's.
 
-    ``first``: the model already fitted with ``seeds[0]`` (its configuration is used), so it is
-    not fitted again. ``sample`` as in :func:`fit_topics`: each seed draws its own sample, so
+    ``first``: the model already fitted with ``seeds[0]`` (its configuration and neighbour
+    search are used), so it is not fitted again. ``sample`` as in :func:`fit_topics`: each seed draws its own sample, so
     the index measures the sample's share in the topics too.
     """
     if first is not None:
         if first.seed != seeds[0]:
             raise SlrError(f"the first model was fitted with seed {first.seed}, not {seeds[0]}")
         config = first.config
+        neighbours = first.info["neighbours"] or None
     if embeddings is None:
         embeddings = embed(list(texts))
     fits = [first] if first is not None else []
@@ -266,6 +293,7 @@ def topic_stability(
         config=config,
         stop_words=list(stop_words),
         sample=sample,
+        neighbours=neighbours,
     )
     fits += map_chunks(refit, list(seeds[len(fits) :]), desc="topic stability", unit="fits")
     base = fits[0].assignments["topic"].to_numpy()
@@ -338,9 +366,12 @@ def compute_topics(
         stop_words=stop_words,
         sample=sample,
     )
-    info = described.assign(config=model.config, seed=seed, fitted_on=model.info["fitted_on"])[
-        TOPIC_INFO.names
-    ]
+    info = described.assign(
+        config=model.config,
+        seed=seed,
+        fitted_on=model.info["fitted_on"],
+        neighbours=model.info["neighbours"],
+    )[TOPIC_INFO.names]
     return {
         "topics": assignments,
         "topic_info": info,

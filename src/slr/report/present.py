@@ -16,6 +16,7 @@ from IPython.display import HTML, Markdown
 from pandas.io.formats.style import Styler
 
 from slr.coding.tagger import TITLE_FIELDS
+from slr.coding.topics import NN_DESCENT_FROM
 from slr.escape import as_code, as_html, as_link, as_markdown
 from slr.layout import RunPaths
 from slr.protocol import Protocol
@@ -139,13 +140,21 @@ def topics_table(run: Run) -> Styler | str:
     info = run["topic_info"]
     style = _style(info[["topic", "size", "words", "config", "seed"]].fillna(""))
     fitted, total = info["fitted_on"].dropna(), int(info["size"].sum())
+    caption = []
     if len(fitted) and int(fitted.iloc[0]) < total:
-        style = style.set_caption(
+        caption.append(
             f"Fitted on a seeded sample of {int(fitted.iloc[0]):,} of the {total:,} included "
             f"works; the other {total - int(fitted.iloc[0]):,} were assigned to its topics "
             "(BERTopic's transform)."
         )
-    return style
+    neighbours = info.get("neighbours")  # runs before 2026-12 did not record it
+    if neighbours is not None and (neighbours == "nn-descent").any():
+        caption.append(
+            "UMAP found each work's neighbours with its approximate nearest-neighbour index "
+            f"(NN-descent), not among all pairs, as UMAP does when given {NN_DESCENT_FROM:,} "
+            "works or more."
+        )
+    return style.set_caption(" ".join(caption)) if caption else style
 
 
 def topic_stability_table(run: Run) -> Styler | str:

@@ -160,6 +160,12 @@ TOPIC_INFO = Contract(
             doc="included works the model was fitted on (a seeded sample when there are more "
             "than coding.topics_sample); the others were assigned to its topics",
         ),
+        Column(
+            "neighbours",
+            "str",
+            doc="umap-hdbscan: how UMAP found each work's neighbours, exact (all pairs) or "
+            "nn-descent (its approximate index, from 4,096 included works)",
+        ),
         Column("main_themes", "str", doc="codebook themes on half of its works or more"),
         Column("candidate_new_theme", "bool", True, doc="no theme on half of its works"),
     ),
