@@ -148,9 +148,10 @@ class TermIndex:
     cues and exclusions) is searched once, not once per set.
 
     A term is searched only in a text with a word that starts with its first word (folded,
-    :func:`fold_case`; a term can match only at a word start), so the few terms a text could
-    hold are searched and the rest cost one dictionary look-up per word and prefix length.
-    Terms whose first word is not ASCII letters or digits are searched in every text."""
+    :func:`fold_case`; a term can match only at a word start), so only the few terms a text
+    could hold are searched; which terms a word could start is worked out once per distinct
+    word and remembered. Terms whose first word is not ASCII letters or digits are searched in
+    every text."""
 
     WORDS_KEPT = 200_000  # words whose terms are remembered, at most
 

@@ -274,8 +274,8 @@ def topic_stability(
     """Refit with each seed; adjusted Rand index of each seed's topics against the first's.
 
     ``first``: the model already fitted with ``seeds[0]`` (its configuration and neighbour
-    search are used), so it is not fitted again. ``sample`` as in :func:`fit_topics`: each seed draws its own sample, so
-    the index measures the sample's share in the topics too.
+    search are used), so it is not fitted again. ``sample`` as in :func:`fit_topics`: each
+    seed draws its own sample, so the index measures the sample's share in the topics too.
     """
     if first is not None:
         if first.seed != seeds[0]:
