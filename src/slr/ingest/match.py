@@ -246,20 +246,24 @@ def fuzzy_pairs(recs: list[Record], min_score: int) -> Iterable[tuple[int, int]]
     for k, ws in enumerate(words):
         for w in ws:
             holding[w].append(k)
-    holders = {w: np.array(ks) for w, ks in holding.items()}  # each in increasing order
+    rare_in: dict[str, list[int]] = defaultdict(list)  # word → the titles it is rarest in
+    for k, ws in enumerate(words):
+        for w in sorted(ws, key=lambda w: (count[w], w))[:BLOCK_WORDS]:
+            rare_in[w].append(k)
     lengths = np.array([len(t) for t in titles])
     slack = (100 - min_score) / 100
     left: list[np.ndarray] = []
     right: list[np.ndarray] = []
-    for k, ws in enumerate(words):
-        rare = sorted(ws, key=lambda w: (count[w], w))[:BLOCK_WORDS]
-        near = np.concatenate(
-            [holders[w][np.searchsorted(holders[w], k, side="right") :] for w in rare]
-        )
-        near = near[np.abs(lengths[near] - lengths[k]) <= slack * (lengths[near] + lengths[k])]
-        if len(near):
-            left.append(np.full(len(near), k))
-            right.append(near)
+    for w, ks in rare_in.items():  # one word at a time, its titles' later holders at once
+        holders, firsts = np.array(holding[w]), np.array(ks)  # both in increasing order
+        start = np.searchsorted(holders, firsts, side="right")
+        later = len(holders) - start
+        a = np.repeat(firsts, later)
+        b = holders[np.repeat(start - (np.cumsum(later) - later), later) + np.arange(len(a))]
+        keep = np.abs(lengths[a] - lengths[b]) <= slack * (lengths[a] + lengths[b])
+        if keep.any():
+            left.append(a[keep])
+            right.append(b[keep])
     if not left:
         return
     # one sort removes the pairs found through two rare words, and orders them by (a, b)
